@@ -1,0 +1,113 @@
+//! The API a PL/Rust function body sees under the name `pgrx`.
+//!
+//! A body is compiled as its own crate with `--extern pgrx=<this crate>`, so
+//! `use pgrx::prelude::*;` (which the generated code does for you) brings in exactly
+//! what is re-exported here: a curated, safe subset of [pgrx](https://docs.rs/pgrx).
+//! Nothing here takes or returns a raw pointer and `pg_sys` is not exposed.
+//!
+//! The `__glue` module is the runtime the generated FFI wrapper calls. Every item in it
+//! is `unsafe`, and bodies are compiled under `#![forbid(unsafe_code)]`, so a body cannot
+//! call it.
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+/// Everything a function body usually needs, imported by the generated code.
+pub mod prelude {
+    pub use crate::datum::Array;
+}
+
+/// SQL values as Rust types.
+pub mod datum {
+    /// A borrowed PostgreSQL array (`int4[]`, `text[]`, ...) passed as an argument.
+    ///
+    /// Iterating yields `Option<T>`: `None` for a NULL element. `as_slice()` gives a
+    /// zero-copy `&[T]` for arrays of fixed-size primitives without NULLs.
+    pub use pgrx::datum::Array;
+    /// The error `Array::as_slice` returns when the array cannot be viewed as a slice.
+    pub use pgrx::datum::ArraySliceError;
+}
+
+#[doc(hidden)]
+pub mod __glue {
+    //! Called only by the FFI wrapper PL/Rust generates around a body. Not an API.
+
+    use pgrx::datum::{FromDatum, IntoDatum};
+    use pgrx::pg_sys;
+
+    pub use pgrx::pg_sys::{Datum, FunctionCallInfo};
+
+    /// What a body evaluates to: the original PL/Rust's convention.
+    pub type BodyResult<T> = Result<Option<T>, Box<dyn std::error::Error + Send + Sync + 'static>>;
+
+    /// Prepare this function library after it is loaded into a backend.
+    ///
+    /// # Safety
+    /// Call once, from the backend's main thread, before any call through `guard`.
+    pub unsafe fn init() {
+        // Record panic locations instead of printing them to the server's stderr; the
+        // guard turns the panic into an ERROR that carries the message.
+        pgrx::pg_sys::panic::register_pg_guard_panic_hook();
+    }
+
+    /// Run the body's wrapper so that a panic or a Rust-raised error becomes a
+    /// PostgreSQL ERROR (raised with `ereport`, i.e. a `longjmp` out of this library).
+    ///
+    /// # Safety
+    /// Must be the outermost frame of the exported entry point: the frames above it are
+    /// PostgreSQL's (or PL/Rust's FFI boundary) and hold nothing with a destructor.
+    pub unsafe fn guard<F: FnOnce() -> Datum>(f: F) -> Datum {
+        // SAFETY: the caller guarantees only trivially-deallocated frames above us.
+        unsafe { pg_sys::panic::pgrx_extern_c_guard(f) }
+    }
+
+    /// Argument `n` of the call, `None` when it is SQL NULL.
+    ///
+    /// # Safety
+    /// `fcinfo` is the live call's; `n` is in range and `T` is the mapped Rust type of
+    /// the argument's SQL type.
+    pub unsafe fn arg<'a, T: FromDatum + 'a>(fcinfo: FunctionCallInfo, n: usize) -> Option<T> {
+        // SAFETY: forwarded from the caller.
+        unsafe { pgrx::fcinfo::pg_getarg::<T>(fcinfo, n) }
+    }
+
+    /// Argument `n` of a STRICT function, which PostgreSQL never calls with NULL.
+    ///
+    /// # Safety
+    /// As [`arg`].
+    pub unsafe fn strict_arg<'a, T: FromDatum + 'a>(fcinfo: FunctionCallInfo, n: usize) -> T {
+        // SAFETY: forwarded from the caller.
+        match unsafe { arg::<T>(fcinfo, n) } {
+            Some(value) => value,
+            None => {
+                pgrx::ereport!(
+                    ERROR,
+                    pgrx::PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                    format!("argument {} of a STRICT function is NULL", n + 1)
+                );
+            }
+        }
+    }
+
+    /// Turn what the body returned into the call's result: `Ok(Some(v))` is `v`,
+    /// `Ok(None)` is SQL NULL, `Err(e)` raises an ERROR with `e`'s message.
+    ///
+    /// # Safety
+    /// `fcinfo` is the live call's and `T` is the mapped Rust type of the return type.
+    pub unsafe fn ret<T: IntoDatum>(fcinfo: FunctionCallInfo, result: BodyResult<T>) -> Datum {
+        match result {
+            Ok(value) => match value.and_then(IntoDatum::into_datum) {
+                Some(datum) => datum,
+                // SAFETY: fcinfo is the live call's (caller's promise).
+                None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
+            },
+            Err(e) => {
+                pgrx::ereport!(
+                    ERROR,
+                    pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                    e.to_string()
+                );
+            }
+        }
+    }
+}

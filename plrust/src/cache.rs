@@ -1,0 +1,145 @@
+//! Stage 7: the per-backend cache and the call path.
+//!
+//! Each function called in this backend gets one `FnEntry`, allocated once and never
+//! freed (a few dozen bytes per function), so `flinfo->fn_extra` can point at it for
+//! the life of the backend. The entry holds the function's entry point, or nothing when
+//! it must be (re)resolved. A syscache callback on `pg_proc` empties the entries of
+//! changed functions (CREATE OR REPLACE, DROP, ALTER, here or in another session), so a
+//! call never reads the catalog to find out whether its code is current.
+//!
+//! Invariant: after the first call, the per-call path is: read `fn_extra`, read the
+//! entry point, call it. No catalog access, no hashing, no allocation.
+//!
+//! Loaded libraries are kept by artifact key: a function replaced by an identical body,
+//! or two functions with the same body, share one mapping. Libraries are not unloaded
+//! yet (a frame of an old version may still be on the stack); see ARCHITECTURE.md.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use pgrx::pg_sys;
+
+use crate::error::PlRustError;
+use crate::loader::{self, EntryPoint, LoadedLibrary};
+use crate::pg_proc::ProcDef;
+use crate::pipeline;
+
+struct FnEntry {
+    fn_oid: pg_sys::Oid,
+    /// The function's entry point; `None` until resolved and after an invalidation.
+    entry: Cell<Option<EntryPoint>>,
+    /// The pg_proc syscache hash of `fn_oid`, to match invalidation messages.
+    hash_value: u32,
+    /// Bumped by every invalidation, so a resolve that raced one is redone.
+    generation: Cell<u64>,
+}
+
+thread_local! {
+    static ENTRIES: RefCell<HashMap<pg_sys::Oid, &'static FnEntry>> = RefCell::new(HashMap::new());
+    static LIBRARIES: RefCell<HashMap<String, Rc<LoadedLibrary>>> = RefCell::new(HashMap::new());
+}
+
+/// Call the PL/Rust function `fcinfo` is for.
+///
+/// # Safety
+/// `fcinfo` is a live call of a PL/Rust function, from the function manager.
+pub unsafe fn call(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // SAFETY: the function manager gives a valid fcinfo with a valid flinfo.
+    let flinfo = unsafe { &mut *(*fcinfo).flinfo };
+    let entry: &'static FnEntry = if flinfo.fn_extra.is_null() {
+        let entry = entry_for(flinfo.fn_oid);
+        flinfo.fn_extra = (entry as *const FnEntry).cast_mut().cast();
+        entry
+    } else {
+        // SAFETY: fn_extra of a PL/Rust call is only ever set to a leaked FnEntry above.
+        unsafe { &*flinfo.fn_extra.cast::<FnEntry>() }
+    };
+    let function = match entry.entry.get() {
+        Some(function) => function,
+        None => resolve(entry).unwrap_or_else(|e| e.report()),
+    };
+    // The function library raises its ERRORs with longjmp; catch them here, turn them
+    // into a Rust panic that unwinds our frames, and let #[pg_guard] re-raise them.
+    // SAFETY: the closure holds nothing with a destructor; fcinfo is the live call's.
+    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| function(fcinfo)) }
+}
+
+fn entry_for(fn_oid: pg_sys::Oid) -> &'static FnEntry {
+    if let Some(entry) = ENTRIES.with(|e| e.borrow().get(&fn_oid).copied()) {
+        return entry;
+    }
+    // SAFETY: computes a hash of a plain oid key for the PROCOID cache.
+    let hash_value = unsafe {
+        pg_sys::GetSysCacheHashValue(
+            pg_sys::SysCacheIdentifier::PROCOID as i32,
+            pg_sys::Datum::from(fn_oid),
+            pg_sys::Datum::from(0),
+            pg_sys::Datum::from(0),
+            pg_sys::Datum::from(0),
+        )
+    };
+    let entry: &'static FnEntry = Box::leak(Box::new(FnEntry {
+        fn_oid,
+        entry: Cell::new(None),
+        hash_value,
+        generation: Cell::new(0),
+    }));
+    ENTRIES.with(|e| e.borrow_mut().insert(fn_oid, entry));
+    entry
+}
+
+/// Find (load, or build) the function's current code and remember its entry point.
+fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
+    loop {
+        let generation = entry.generation.get();
+        let def = ProcDef::load(entry.fn_oid)?;
+        let key = pipeline::artifact_key(&def)?;
+        let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
+            Some(library) => library,
+            None => {
+                let (key, object) = pipeline::object_for_call(&def)?;
+                let library = Rc::new(loader::load(&object, &key)?);
+                LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
+                library
+            }
+        };
+        // Catalog reads above may have processed an invalidation of this very function;
+        // then what we resolved may be stale: go again.
+        if entry.generation.get() == generation {
+            entry.entry.set(Some(library.entry));
+            return Ok(library.entry);
+        }
+    }
+}
+
+/// Register the pg_proc invalidation callback; once per backend, from `_PG_init`.
+pub fn register_invalidation_callback() {
+    // SAFETY: registering a callback with a 'static function pointer.
+    unsafe {
+        pg_sys::CacheRegisterSyscacheCallback(
+            pg_sys::SysCacheIdentifier::PROCOID as i32,
+            Some(on_pg_proc_invalidation),
+            pg_sys::Datum::from(0),
+        );
+    }
+}
+
+/// Forget the entry points of functions whose pg_proc row changed. Runs inside
+/// invalidation processing: must not error, allocate or touch the catalog.
+#[pgrx::pg_guard]
+extern "C-unwind" fn on_pg_proc_invalidation(_arg: pg_sys::Datum, _cache_id: i32, hash_value: u32) {
+    ENTRIES.with(|entries| {
+        // The map is borrowed mutably only by `entry_for`'s insert, which calls nothing
+        // that could process invalidations, so this borrow always succeeds.
+        let Ok(entries) = entries.try_borrow() else {
+            return;
+        };
+        for entry in entries.values() {
+            if hash_value == 0 || entry.hash_value == hash_value {
+                entry.entry.set(None);
+                entry.generation.set(entry.generation.get() + 1);
+            }
+        }
+    });
+}

@@ -1,0 +1,134 @@
+//! PL/Rust: Rust as a procedural language for PostgreSQL.
+//!
+//! The entry points PostgreSQL calls live here (see `sql/plrust.sql` for the SQL that
+//! binds them): the validator compiles a function at `CREATE FUNCTION`, the call
+//! handler runs it, the inline handler serves `DO` blocks. Everything else is a stage
+//! of the data flow, one module each, in this order:
+//!
+//! `pg_proc` (catalog row) -> `body` (parsed) -> `trust` (checked) -> `codegen`
+//! (generated crate) -> `compile` (built artifact) -> `artifact_store` (stored) ->
+//! `loader` (loaded library) -> `cache` (per-backend, per-call pointer).
+
+use pgrx::prelude::*;
+
+mod artifact_store;
+mod body;
+mod cache;
+mod codegen;
+mod compile;
+mod diagnostics;
+mod elf;
+mod error;
+mod loader;
+mod pg_proc;
+mod pipeline;
+mod settings;
+mod toolchain;
+mod trust;
+mod types;
+
+pgrx::pg_module_magic!(name, version);
+
+pgrx::extension_sql_file!("../../sql/plrust.sql", name = "plrust_language", finalize);
+
+/// Runs once per backend, when the library is first loaded (by `CREATE EXTENSION`
+/// or by the first call of a PL/Rust function): no `shared_preload_libraries` needed.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::register();
+    cache::register_invalidation_callback();
+}
+
+/// The call handler: runs a PL/Rust function.
+///
+/// # Safety
+/// Called by PostgreSQL's function manager with a valid `fcinfo`.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn plrust_call_handler(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: fcinfo is the live call's, as the function manager promises.
+    unsafe { cache::call(fcinfo) }
+}
+
+/// The validator: compiles the function at `CREATE FUNCTION` / `CREATE OR REPLACE`.
+///
+/// # Safety
+/// Called by PostgreSQL's function manager with a valid `fcinfo`.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn plrust_validator(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: fcinfo is the live call's; the validator's one argument is an oid.
+    let fn_oid: pg_sys::Oid = unsafe { pgrx::fcinfo::pg_getarg(fcinfo, 0) }
+        .unwrap_or_else(|| error!("plrust_validator called with a NULL function oid"));
+    // SAFETY: fcinfo and its flinfo are valid for the duration of the call.
+    let validator_oid = unsafe { (*(*fcinfo).flinfo).fn_oid };
+    // SAFETY: plain catalog check; raises an ERROR itself when access is denied.
+    if !unsafe { pg_sys::CheckFunctionValidatorAccess(validator_oid, fn_oid) } {
+        return pg_sys::Datum::from(0);
+    }
+    pipeline::validate(fn_oid).unwrap_or_else(|e| e.report());
+    pg_sys::Datum::from(0)
+}
+
+/// The inline handler for `DO $$ ... $$ LANGUAGE plrust`.
+///
+/// # Safety
+/// Called by PostgreSQL's function manager with a valid `fcinfo`.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn plrust_inline_handler(
+    _fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    error::PlRustError::DoBlocksNotSupported.report()
+}
+
+/// `plrust.artifact_key(regprocedure)`: the content hash a function's shared object is
+/// stored under in `plrust.artifacts`.
+#[pg_extern(stable, strict)]
+fn artifact_key(function: pg_sys::Oid) -> String {
+    let def = pg_proc::ProcDef::load(function).unwrap_or_else(|e| e.report());
+    pipeline::artifact_key(&def).unwrap_or_else(|e| e.report())
+}
+
+/// `plrust.artifact_target(bytea)`: the target triple recorded in a PL/Rust shared
+/// object's `.plrust_target` ELF section, which the generated code only emits when
+/// rustc compiled it for a `target_family = "postgres"` target.
+#[pg_extern(immutable, strict)]
+fn artifact_target(object: &[u8]) -> Option<String> {
+    elf::section(object, ".plrust_target").map(|s| String::from_utf8_lossy(s).into_owned())
+}
+
+macro_rules! finfo_v1 {
+    ($($name:ident),*) => {$(
+        /// Tells the function manager the entry point uses the version-1 convention.
+        #[no_mangle]
+        pub extern "C" fn $name() -> &'static pg_sys::Pg_finfo_record {
+            const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    )*};
+}
+finfo_v1!(
+    pg_finfo_plrust_call_handler,
+    pg_finfo_plrust_validator,
+    pg_finfo_plrust_inline_handler
+);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

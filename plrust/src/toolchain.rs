@@ -1,0 +1,99 @@
+//! Where the compile stage finds what setup installed: the toolchain, the postgrestd
+//! sysroot, the target specs and the prebuilt dependency closure, all under
+//! `PLRUST_HOME` (fixed when the extension is built; `/opt/plrust` by default), a
+//! root-owned tree the `postgres` OS user can read.
+//!
+//! ```text
+//! $PLRUST_HOME/toolchain/bin/rustc                         pinned rustc (1.95.0)
+//! $PLRUST_HOME/targets/<triple>.json                       target specs
+//! $PLRUST_HOME/sysroot/lib/rustlib/<triple>/lib/           postgrestd
+//! $PLRUST_HOME/closure/<triple>/libplrust_trusted_pgrx.rlib  the API bodies see
+//! $PLRUST_HOME/closure/<triple>/{target,host}/             its dependencies
+//! $PLRUST_HOME/BUILD_ID                                    identity of all the above
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use once_cell::sync::OnceCell;
+
+use crate::error::PlRustError;
+
+const HOME: &str = match option_env!("PLRUST_HOME") {
+    Some(home) => home,
+    None => "/opt/plrust",
+};
+
+/// Identifies the toolchain, postgrestd and dependency closure this extension was built
+/// with (setup passes it at build time). Part of every artifact key, so a new toolchain
+/// means new artifacts; known without the toolchain, so a standby can find artifacts.
+pub const BUILD_ID: &str = match option_env!("PLRUST_BUILD_ID") {
+    Some(id) => id,
+    None => "unset",
+};
+
+/// The target triple of this machine's functions.
+pub const HOST_TARGET: &str = if cfg!(target_arch = "aarch64") {
+    "aarch64-postgres-linux-gnu"
+} else {
+    "x86_64-postgres-linux-gnu"
+};
+
+/// The installed toolchain for one target.
+#[derive(Debug)]
+pub struct Toolchain {
+    pub target: &'static str,
+    pub rustc: PathBuf,
+    pub sysroot: PathBuf,
+    pub target_spec: PathBuf,
+    pub trusted_pgrx: PathBuf,
+    pub target_deps: PathBuf,
+    pub host_deps: PathBuf,
+}
+
+impl Toolchain {
+    /// The toolchain for this machine's target, checked to be installed. Cached per
+    /// backend once found.
+    pub fn host() -> Result<&'static Toolchain, PlRustError> {
+        static HOST: OnceCell<Toolchain> = OnceCell::new();
+        HOST.get_or_try_init(|| Toolchain::at(Path::new(HOME), HOST_TARGET))
+    }
+
+    fn at(home: &Path, target: &'static str) -> Result<Toolchain, PlRustError> {
+        let closure = home.join("closure").join(target);
+        let tc = Toolchain {
+            target,
+            rustc: home.join("toolchain/bin/rustc"),
+            sysroot: home.join("sysroot"),
+            target_spec: home.join("targets").join(format!("{target}.json")),
+            trusted_pgrx: closure.join("libplrust_trusted_pgrx.rlib"),
+            target_deps: closure.join("target"),
+            host_deps: closure.join("host"),
+        };
+        let std_dir = tc.sysroot.join("lib/rustlib").join(target).join("lib");
+        for path in [
+            &tc.rustc,
+            &tc.target_spec,
+            &std_dir,
+            &tc.trusted_pgrx,
+            &tc.target_deps,
+        ] {
+            if !path.exists() {
+                return Err(PlRustError::ToolchainMissing {
+                    missing: path.display().to_string(),
+                });
+            }
+        }
+        let id_file = home.join("BUILD_ID");
+        let installed =
+            std::fs::read_to_string(&id_file).map_err(|_| PlRustError::ToolchainMissing {
+                missing: id_file.display().to_string(),
+            })?;
+        if installed.trim() != BUILD_ID {
+            return Err(PlRustError::ToolchainMismatch {
+                installed: installed.trim().to_owned(),
+                expected: BUILD_ID,
+            });
+        }
+        Ok(tc)
+    }
+}

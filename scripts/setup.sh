@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Install everything PL/Rust needs on a fresh Debian 12 machine, then build and install
+# the extension. Idempotent: each step checks whether it is already done.
+#
+#   scripts/setup.sh            (as root)
+#
+# Installs: apt packages (PostgreSQL 15 + server headers, sudo, clang, lld), the pinned
+# Rust toolchain with rust-src, cargo-pgrx 0.18.1, and under $PLRUST_HOME (/opt/plrust,
+# readable by the postgres OS user): a copy of the toolchain, the postgrestd sysroot,
+# the target specs and the prebuilt dependency closure. Finally `cargo pgrx install`.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export PLRUST_HOME=${PLRUST_HOME:-/opt/plrust}
+PG_MAJOR=${PG_MAJOR:-15}
+PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
+RUST_VERSION=1.95.0
+PGRX_VERSION=0.18.1
+export PATH="$HOME/.cargo/bin:$PATH"
+case "$(uname -m)" in
+  x86_64) ARCH=x86_64 ;;
+  aarch64|arm64) ARCH=aarch64 ;;
+  *) echo "setup: unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
+TRIPLE="$ARCH-postgres-linux-gnu"
+
+step() { printf '\n== setup: %s\n' "$*"; }
+
+[ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs packages and $PLRUST_HOME)" >&2; exit 1; }
+
+step "apt packages"
+packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR sudo build-essential
+          clang libclang-dev lld pkg-config python3 ca-certificates curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "all present"
+fi
+
+step "Rust $RUST_VERSION"
+if ! command -v rustup >/dev/null; then
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+fi
+rustup toolchain install "$RUST_VERSION" --profile minimal \
+  --component rust-src --component rustfmt --component clippy --component llvm-tools 2>&1 | tail -n 1
+cd "$repo"   # rust-toolchain.toml pins $RUST_VERSION for everything below
+rustc --version
+
+step "cargo-pgrx $PGRX_VERSION"
+if ! cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then
+  cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+fi
+if ! grep -q "^pg$PG_MAJOR = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null; then
+  cargo pgrx init --pg$PG_MAJOR "$PG_CONFIG"
+fi
+cargo pgrx --version
+
+step "toolchain for the server ($PLRUST_HOME/toolchain)"
+# The server (user postgres) cannot read root's rustup directory: copy the compiler.
+sysroot=$(rustc --print sysroot)
+want="$(rustc --version)"
+if [ "$(cat "$PLRUST_HOME/toolchain/VERSION" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$PLRUST_HOME/toolchain.new"
+  mkdir -p "$PLRUST_HOME/toolchain.new/bin" "$PLRUST_HOME/toolchain.new/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')"
+  cp -a "$sysroot/bin/rustc" "$PLRUST_HOME/toolchain.new/bin/"
+  cp -a "$sysroot"/lib/*.so* "$PLRUST_HOME/toolchain.new/lib/"
+  # Host std as a dylib: the proc-macro libraries of the closure link against it.
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  mkdir -p "$PLRUST_HOME/toolchain.new/lib/rustlib/$host/lib"
+  cp -a "$sysroot/lib/rustlib/$host/lib/"*.so "$PLRUST_HOME/toolchain.new/lib/rustlib/$host/lib/"
+  echo "$want" > "$PLRUST_HOME/toolchain.new/VERSION"
+  rm -rf "$PLRUST_HOME/toolchain"
+  mv "$PLRUST_HOME/toolchain.new" "$PLRUST_HOME/toolchain"
+fi
+echo "$(cat "$PLRUST_HOME/toolchain/VERSION")"
+
+step "target specs and postgrestd ($TRIPLE)"
+mkdir -p "$PLRUST_HOME/targets"
+cp postgrestd/targets/*.json "$PLRUST_HOME/targets/"
+postgrestd/build.sh "$ARCH" "$PLRUST_HOME/sysroot"
+
+step "dependency closure (plrust-trusted-pgrx for $TRIPLE)"
+scripts/build-closure.sh "$ARCH" "$PLRUST_HOME" "pg$PG_MAJOR"
+
+step "build id"
+# Everything a function's build depends on besides its own source.
+build_id=$( {
+  cat "$PLRUST_HOME/toolchain/VERSION"
+  cat "$PLRUST_HOME/sysroot/lib/rustlib/$TRIPLE/lib/.postgrestd-stamp"
+  sha256sum "$PLRUST_HOME/targets/$TRIPLE.json" "$PLRUST_HOME/closure/$TRIPLE/libplrust_trusted_pgrx.rlib" | cut -d' ' -f1
+  (cd "$PLRUST_HOME/closure/$TRIPLE/target" && ls)
+} | sha256sum | cut -c1-16)
+echo "$build_id" > "$PLRUST_HOME/BUILD_ID"
+chmod -R a+rX "$PLRUST_HOME"
+echo "$build_id"
+
+step "the extension"
+(cd plrust && PLRUST_BUILD_ID="$build_id" cargo pgrx install --release --pg-config "$PG_CONFIG" \
+   --no-default-features --features "pg$PG_MAJOR")
+
+step "done"
