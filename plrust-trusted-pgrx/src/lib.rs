@@ -89,6 +89,31 @@ pub mod __glue {
         }
     }
 
+    /// As [`ret`], for a function returning an array whose SQL element type is
+    /// `element_type`. The Rust element type fixes the representation but not always the
+    /// SQL type (`String` builds `text[]`, also for a `varchar[]` function), so the new
+    /// array is labelled with the declared element type.
+    ///
+    /// # Safety
+    /// As [`ret`]; `element_type` shares the representation of `T`'s element type.
+    pub unsafe fn ret_array<T: IntoDatum>(
+        fcinfo: FunctionCallInfo,
+        result: BodyResult<T>,
+        element_type: u32,
+    ) -> Datum {
+        // SAFETY: forwarded from the caller.
+        let datum = unsafe { ret(fcinfo, result) };
+        // SAFETY: fcinfo is the live call's. When the result is not NULL it is an array
+        // `into_datum` has just built in the current memory context: ours to modify.
+        unsafe {
+            if !(*fcinfo).isnull {
+                let array = datum.cast_mut_ptr::<pg_sys::ArrayType>();
+                (*array).elemtype = pg_sys::Oid::from(element_type);
+            }
+        }
+        datum
+    }
+
     /// Turn what the body returned into the call's result: `Ok(Some(v))` is `v`,
     /// `Ok(None)` is SQL NULL, `Err(e)` raises an ERROR with `e`'s message.
     ///

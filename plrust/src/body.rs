@@ -104,8 +104,9 @@ fn split_sections(source: &str) -> (Option<String>, String) {
 fn parse_code(code: &str) -> Result<Vec<syn::Stmt>, PlRustError> {
     code.parse::<proc_macro2::TokenStream>()
         .map_err(|e| {
-            let start = e.span().start();
-            syntax_error(code, start, e.to_string())
+            // proc-macro2's lexer says only "cannot parse string into token stream".
+            let message = "unbalanced delimiter or malformed literal starting here".to_owned();
+            syntax_error(code, e.span().start(), message)
         })
         .and_then(|tokens| {
             syn::parse::Parser::parse2(syn::Block::parse_within, tokens)

@@ -94,11 +94,12 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     loop {
         let generation = entry.generation.get();
         let def = ProcDef::load(entry.fn_oid)?;
-        let key = pipeline::artifact_key(&def)?;
+        let krate = pipeline::generate(&def)?;
+        let key = pipeline::artifact_key(&krate);
         let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
             Some(library) => library,
             None => {
-                let (key, object) = pipeline::object_for_call(&def)?;
+                let object = pipeline::object_for_call(krate, &key)?;
                 let library = Rc::new(loader::load(&object, &key)?);
                 LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
                 library

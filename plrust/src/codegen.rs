@@ -24,6 +24,8 @@ use crate::types::{self, Position};
 pub struct Signature {
     args: Vec<(syn::Ident, TokenStream)>,
     ret: TokenStream,
+    /// For an array return type, its element type's oid.
+    ret_element: Option<u32>,
     strict: bool,
 }
 
@@ -72,9 +74,11 @@ impl Signature {
                 position: "return type".into(),
             }
         })?;
+        let ret_element = types::array_element(def.return_type).map(u32::from);
         Ok(Signature {
             args,
             ret,
+            ret_element,
             strict: def.strict,
         })
     }
@@ -122,6 +126,11 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
         quote!(let #local = ::pgrx::__glue::#getter(fcinfo, #i);)
     });
     let locals = (0..signature.args.len()).map(|i| format_ident!("arg{}", i));
+    let call = quote!(user::plrust_fn(#(#locals),*));
+    let ret = match signature.ret_element {
+        Some(element) => quote!(::pgrx::__glue::ret_array(fcinfo, #call, #element)),
+        None => quote!(::pgrx::__glue::ret(fcinfo, #call)),
+    };
     let triple = proc_macro2::Literal::byte_string(target_triple.as_bytes());
     let triple_len = target_triple.len();
     let section = TARGET_SECTION;
@@ -157,7 +166,7 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
             unsafe {
                 ::pgrx::__glue::guard(|| {
                     #(#bindings)*
-                    ::pgrx::__glue::ret(fcinfo, user::plrust_fn(#(#locals),*))
+                    #ret
                 })
             }
         }

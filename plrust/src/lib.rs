@@ -91,7 +91,8 @@ pub unsafe extern "C-unwind" fn plrust_inline_handler(
 #[pg_extern(stable, strict)]
 fn artifact_key(function: pg_sys::Oid) -> String {
     let def = pg_proc::ProcDef::load(function).unwrap_or_else(|e| e.report());
-    pipeline::artifact_key(&def).unwrap_or_else(|e| e.report())
+    let krate = pipeline::generate(&def).unwrap_or_else(|e| e.report());
+    pipeline::artifact_key(&krate)
 }
 
 /// `plrust.artifact_target(bytea)`: the target triple recorded in a PL/Rust shared

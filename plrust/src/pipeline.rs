@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::artifact_store;
 use crate::body;
-use crate::codegen::{self, Signature};
+use crate::codegen::{self, GeneratedCrate, Signature};
 use crate::compile;
 use crate::error::PlRustError;
 use crate::pg_proc::{self, ProcDef};
@@ -23,44 +23,53 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
         return Ok(());
     }
     let def = ProcDef::load(fn_oid)?;
-    ensure_artifact(&def).map(|_| ())
+    let krate = generate(&def)?;
+    let key = artifact_key(&krate);
+    ensure_built(krate, &key).map(|_| ())
 }
 
-/// The stored shared object of `def` for this machine's target, building and storing it
-/// first if there is none. Returns the artifact key and the object if it was read or
-/// built here (`None` when it already existed and `want_object` was false).
-pub fn ensure_artifact(def: &ProcDef) -> Result<(String, Option<Vec<u8>>), PlRustError> {
-    let key = artifact_key(def)?;
-    let target = toolchain::HOST_TARGET;
-    if artifact_store::exists(&key, target) {
-        return Ok((key, None));
-    }
-    let toolchain = Toolchain::host()?;
+/// Stages 1-3: parse, check and generate. Cheap (no IO), and its output is what the
+/// artifact key is computed from.
+pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
     let parsed = body::parse(&def.source)?;
     let checked = trust::check(parsed)?;
     let signature = Signature::new(def, pg_proc::type_name)?;
-    let krate = codegen::generate(&signature, &checked, target);
+    Ok(codegen::generate(
+        &signature,
+        &checked,
+        toolchain::HOST_TARGET,
+    ))
+}
+
+/// Make sure the artifact `key` of `krate` is stored for this machine's target, building
+/// it if it is not. Returns the object when it was built here.
+pub fn ensure_built(krate: GeneratedCrate, key: &str) -> Result<Option<Vec<u8>>, PlRustError> {
+    if artifact_store::exists(key, toolchain::HOST_TARGET) {
+        return Ok(None);
+    }
+    let toolchain = Toolchain::host()?;
     let built = compile::build(krate, toolchain)?;
-    artifact_store::store(&key, &built, toolchain::BUILD_ID);
-    Ok((key, Some(built.object)))
+    artifact_store::store(key, &built, toolchain::BUILD_ID);
+    Ok(Some(built.object))
 }
 
-/// The object to load for `def`: stored, or built now (a function created with
+/// The object to load: stored, or built now (a function created with
 /// `check_function_bodies = off`, or whose artifact predates the toolchain).
-pub fn object_for_call(def: &ProcDef) -> Result<(String, Vec<u8>), PlRustError> {
-    let (key, built) = ensure_artifact(def)?;
-    let object = match built {
-        Some(object) => object,
-        None => artifact_store::fetch(&key, toolchain::HOST_TARGET).ok_or_else(|| {
-            PlRustError::Load(format!("artifact {key} vanished from plrust.artifacts"))
-        })?,
-    };
-    Ok((key, object))
+pub fn object_for_call(krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
+    if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
+        return Ok(object);
+    }
+    let built = ensure_built(krate, key)?;
+    built.ok_or_else(|| {
+        PlRustError::Load(format!("artifact {key} is missing from plrust.artifacts"))
+    })
 }
 
-/// The content hash `def`'s shared object is stored under: everything that affects the
-/// build, so that identical functions share one artifact and any change makes a new one.
-pub fn artifact_key(def: &ProcDef) -> Result<String, PlRustError> {
+/// The content hash a function's shared object is stored under: the exact sources that
+/// are compiled (which embody the body, the signature and PL/Rust's code generation)
+/// and the exact toolchain, postgrestd and closure (`BUILD_ID`) they are compiled with.
+/// Identical functions share one artifact; any change makes a new one.
+pub fn artifact_key(krate: &GeneratedCrate) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
         h.update(name.as_bytes());
@@ -68,17 +77,39 @@ pub fn artifact_key(def: &ProcDef) -> Result<String, PlRustError> {
         h.update(value);
     };
     field("format", b"plrust-artifact-1");
-    field("plrust", env!("CARGO_PKG_VERSION").as_bytes());
     field("build_id", toolchain::BUILD_ID.as_bytes());
     field("target", toolchain::HOST_TARGET.as_bytes());
-    field("source", def.source.as_bytes());
-    for arg in &def.args {
-        field("arg_name", arg.name.as_deref().unwrap_or("").as_bytes());
-        field("arg_type", &u32::from(arg.type_oid).to_le_bytes());
-    }
-    field("return_type", &u32::from(def.return_type).to_le_bytes());
-    field("returns_set", &[def.returns_set as u8]);
-    field("strict", &[def.strict as u8]);
+    field("lib.rs", krate.lib_rs.as_bytes());
+    field("user.rs", krate.user_rs.as_bytes());
     let digest = h.finalize();
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+    use crate::codegen::GeneratedCrate;
+
+    fn krate(lib: &str, user: &str) -> GeneratedCrate {
+        GeneratedCrate {
+            lib_rs: lib.into(),
+            user_rs: user.into(),
+            line1_offset: 0,
+            user_code: String::new(),
+        }
+    }
+
+    #[test]
+    fn key_is_a_sha256_of_what_is_compiled() {
+        let a = artifact_key(&krate("lib", "user"));
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, artifact_key(&krate("lib", "user")));
+        assert_ne!(a, artifact_key(&krate("lib", "user ")));
+        assert_ne!(a, artifact_key(&krate("lib ", "user")));
+        // Field boundaries count: moving text between the files changes the key.
+        assert_ne!(
+            artifact_key(&krate("ab", "c")),
+            artifact_key(&krate("a", "bc"))
+        );
+    }
 }

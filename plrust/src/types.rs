@@ -110,6 +110,11 @@ pub fn rust_type(oid: Oid, position: Position) -> Option<TokenStream> {
     Some(text.parse().expect("the type table holds valid Rust types"))
 }
 
+/// The element type of a mapped array type, `None` for anything else.
+pub fn array_element(oid: Oid) -> Option<Oid> {
+    TYPES.iter().find(|m| m.array_oid == oid).map(|m| m.oid)
+}
+
 /// The SQL names of every mapped type, for documentation and error hints.
 pub fn supported() -> impl Iterator<Item = &'static str> {
     TYPES.iter().map(|m| m.sql)
@@ -152,6 +157,15 @@ mod unit_tests {
             show(pg_sys::TEXTARRAYOID, Position::Return),
             ty("Vec < Option < String > >")
         );
+    }
+
+    #[test]
+    fn array_elements() {
+        assert_eq!(
+            array_element(pg_sys::VARCHARARRAYOID),
+            Some(pg_sys::VARCHAROID)
+        );
+        assert_eq!(array_element(pg_sys::VARCHAROID), None);
     }
 
     #[test]
