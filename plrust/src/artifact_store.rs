@@ -17,21 +17,28 @@ use crate::compile::BuiltArtifact;
 /// The stored shared object for `key` on `target`, if any.
 pub fn fetch(key: &str, target: &str) -> Option<Vec<u8>> {
     as_plrust_owner(|| {
-        Spi::get_one_with_args::<Vec<u8>>(
-            "SELECT object FROM plrust.artifacts \
-             WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2",
-            &[key.into(), target.into()],
-        )
+        Spi::connect(|client| {
+            let rows = client.select(
+                "SELECT object FROM plrust.artifacts \
+                 WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2",
+                Some(1),
+                &[key.into(), target.into()],
+            )?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            rows.first().get_one::<Vec<u8>>()
+        })
     })
-    .unwrap_or_else(|e| error!("reading plrust.artifacts: {e}"))
+    .unwrap_or_else(|e: pgrx::spi::SpiError| error!("reading plrust.artifacts: {e}"))
 }
 
 /// True if `key` has an artifact for `target`.
 pub fn exists(key: &str, target: &str) -> bool {
     as_plrust_owner(|| {
         Spi::get_one_with_args::<bool>(
-            "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.>) 0 FROM plrust.artifacts \
-             WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2",
+            "SELECT EXISTS (SELECT FROM plrust.artifacts \
+             WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2)",
             &[key.into(), target.into()],
         )
     })

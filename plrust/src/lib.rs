@@ -119,10 +119,6 @@ finfo_v1!(
     pg_finfo_plrust_inline_handler
 );
 
-#[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
-mod tests {}
-
 /// Required by `cargo pgrx test`.
 #[cfg(test)]
 pub mod pg_test {
