@@ -51,7 +51,9 @@ CREATE FUNCTION oops(x int) RETURNS int STRICT LANGUAGE plrust AS $$
 $$;
 \set ON_ERROR_STOP 1
 
-SELECT key, target, octet_length(object) AS bytes, build_ms FROM plrust.artifacts ORDER BY built_at;
+-- Every function's shared object, stored in the database by content hash.
+SELECT left(key, 16) AS key, target, octet_length(object) AS bytes, build_ms
+FROM plrust.artifacts ORDER BY built_at;
 SQL
 
 cat <<EOT

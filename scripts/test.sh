@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up (scripts/setup.sh), then run every test:
 #   1. cargo fmt --check and cargo clippy -D warnings
-#   2. unit tests (cargo test): parsing, trust checks, codegen, diagnostics, ELF, types
+#   2. unit tests and in-server tests (cargo pgrx test, which runs both: the pure stages
+#      without a server, the #[pg_test]s inside a pgrx-managed cluster)
 #   3. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
 #      checking afterwards that the server never restarted or crashed
 # Ends with a line "N passed, N failed" (suites counted as one each).
@@ -26,9 +27,18 @@ run() {
 
 run "cargo fmt" cargo fmt --all --check
 run "cargo clippy" cargo clippy --workspace --all-targets --no-default-features --features pg$PG_MAJOR -- -D warnings
-run "unit tests" cargo test --workspace --no-default-features --features pg$PG_MAJOR
+run "unit tests, other crates" cargo test --workspace --exclude plrust --no-default-features --features pg$PG_MAJOR
+pgrx_test() {
+  local dir="$TEST_DIR-pgrx"
+  rm -rf "$dir"
+  (cd plrust && cargo pgrx test "pg$PG_MAJOR" --runas postgres --pgdata "$dir")
+}
+run "unit and in-server tests (cargo pgrx test)" pgrx_test
 
 regress() {
+  # cargo pgrx test installed its test build; put the release build back.
+  (cd plrust && cargo pgrx install --release --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" \
+     --no-default-features --features "pg$PG_MAJOR") >/dev/null
   scripts/cluster.sh start "$TEST_DIR" "$TEST_PORT"
   local start_time rc=0
   start_time=$(psql -h 127.0.0.1 -p "$TEST_PORT" -U postgres -XAtc "SELECT pg_postmaster_start_time()" postgres)

@@ -93,3 +93,53 @@ fn as_plrust_owner<R>(f: impl FnOnce() -> R) -> R {
     drop(saved);
     result
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::compile::BuiltArtifact;
+
+    #[pg_test]
+    fn a_missing_artifact_is_none() {
+        assert_eq!(
+            super::fetch("no-such-key", "x86_64-postgres-linux-gnu"),
+            None
+        );
+        assert!(!super::exists("no-such-key", "x86_64-postgres-linux-gnu"));
+    }
+
+    #[pg_test]
+    fn a_stored_artifact_round_trips_and_the_first_store_wins() {
+        let first = BuiltArtifact {
+            object: vec![1, 2, 3],
+            target: "t",
+            build_ms: 5,
+        };
+        let second = BuiltArtifact {
+            object: vec![9],
+            target: "t",
+            build_ms: 1,
+        };
+        super::store("k", &first, "b");
+        super::store("k", &second, "b");
+        assert!(super::exists("k", "t"));
+        assert_eq!(super::fetch("k", "t"), Some(vec![1, 2, 3]));
+        assert_eq!(super::fetch("k", "other-target"), None);
+    }
+
+    #[pg_test]
+    fn the_callers_identity_is_restored_even_when_the_work_unwinds() {
+        Spi::run("CREATE ROLE plrust_store_test").unwrap();
+        Spi::run("SET ROLE plrust_store_test").unwrap();
+        // SAFETY: plain reads of the backend's current user.
+        let caller = unsafe { pg_sys::GetUserId() };
+        let inside = super::as_plrust_owner(|| unsafe { pg_sys::GetUserId() });
+        assert_eq!(inside, pg_sys::Oid::from(pg_sys::BOOTSTRAP_SUPERUSERID));
+        let unwound =
+            std::panic::catch_unwind(|| super::as_plrust_owner(|| panic!("fails inside")));
+        assert!(unwound.is_err());
+        assert_eq!(unsafe { pg_sys::GetUserId() }, caller);
+    }
+}

@@ -119,6 +119,8 @@ fn render(
         let level = child["level"].as_str().unwrap_or("note");
         let message = child["message"].as_str().unwrap_or("");
         if !message.is_empty() {
+            // Continuation lines (lists of candidates, ...) are indented under the note.
+            let message = message.replace('\n', "\n      ");
             out.push_str(&format!("\n  = {level}: {message}"));
         }
     }
