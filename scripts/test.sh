@@ -27,7 +27,6 @@ run() {
 
 run "cargo fmt" cargo fmt --all --check
 run "cargo clippy" cargo clippy --workspace --all-targets --no-default-features --features pg$PG_MAJOR -- -D warnings
-run "unit tests, other crates" cargo test --workspace --exclude plrust --no-default-features --features pg$PG_MAJOR
 pgrx_test() {
   local dir="$TEST_DIR-pgrx"
   rm -rf "$dir"
