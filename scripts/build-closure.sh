@@ -23,32 +23,44 @@ trap 'rm -f "$json"' EXIT
   cd "$repo"
   # No LTO: the rlibs are linked into each function by rustc, not cargo, and must hold
   # machine code (bitcode would be handed to the system linker).
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot" \
+  # The cfg names the postgrestd build: cargo does not notice a changed sysroot by
+  # itself, and rlibs built against another std cannot be linked with this one.
+  stamp=$(cat "$home/sysroot/lib/rustlib/$triple/lib/.postgrestd-stamp")
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot --cfg postgrestd_build=\"${stamp:0:16}\"" \
     CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo build --release --locked -p plrust-trusted-pgrx \
       --no-default-features --features "$pgfeat" \
       -Zjson-target-spec --target "$spec" --target-dir "$tdir" \
       --message-format=json-render-diagnostics > "$json"
 )
-rlib=$(python3 - "$json" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    try: m = json.loads(line)
-    except ValueError: continue
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "plrust_trusted_pgrx":
-        print(next(f for f in m["filenames"] if f.endswith(".rlib")))
-PY
-)
-[ -n "$rlib" ] || { echo "build-closure: cargo reported no plrust_trusted_pgrx rlib" >&2; exit 1; }
-
 tmp="$out.new"
 rm -rf "$tmp"
 mkdir -p "$tmp/target" "$tmp/host"
-cp "$tdir/$triple/release/deps/"*.rlib "$tmp/target/"
-# The trusted API is named on the command line (--extern pgrx=...), never searched for.
-rm -f "$tmp/target/"libplrust_trusted_pgrx-*.rlib
-cp "$rlib" "$tmp/libplrust_trusted_pgrx.rlib"
-cp "$tdir/release/deps/"*.so "$tmp/host/"
+# Copy exactly what this build produced (the target dir also holds older builds' files):
+# rlibs for the postgres target, proc-macro libraries for the host, and the trusted API
+# itself, which is named on the command line (--extern pgrx=...), never searched for.
+python3 - "$json" "$triple" "$tmp" <<'PY'
+import json, shutil, sys
+log, triple, out = sys.argv[1:]
+found = False
+for line in open(log):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") != "compiler-artifact":
+        continue
+    for f in m["filenames"]:
+        if m["target"]["name"] == "plrust_trusted_pgrx" and f.endswith(".rlib"):
+            shutil.copy(f, out + "/libplrust_trusted_pgrx.rlib")
+            found = True
+        elif f.endswith(".rlib") and "/" + triple + "/" in f:
+            shutil.copy(f, out + "/target/")
+        elif f.endswith(".so") and "proc-macro" in m["target"]["kind"]:
+            shutil.copy(f, out + "/host/")
+if not found:
+    sys.exit("build-closure: cargo reported no plrust_trusted_pgrx rlib")
+PY
 rm -rf "$out"
 mv "$tmp" "$out"
 chmod -R a+rX "$home/closure"

@@ -141,7 +141,8 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
         #[cfg(not(target_family = "postgres"))]
         compile_error!("PL/Rust functions are built only for <arch>-postgres-linux-gnu targets");
 
-        #[forbid(unsafe_code)]
+        // The user's code. `forbid`: nothing inside can re-allow these.
+        #[forbid(unsafe_code, deprecated, soft_unstable)]
         mod user;
 
         /// Names the target this library was built for. Exported, so the linker keeps it;

@@ -4,9 +4,13 @@
 //! invocation against it is the whole build. The crate is written to a private
 //! temporary directory under `plrust.work_dir`, removed when the build ends whatever
 //! its outcome, so a failed CREATE FUNCTION leaves nothing on disk.
+//!
+//! A body is hostile input to rustc too (exponential macro or type expansion): the build
+//! honours query cancellation and `statement_timeout` (rustc is killed), and rustc runs
+//! with limits on its memory and CPU time, so it cannot exhaust the machine.
 
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::codegen::GeneratedCrate;
 use crate::diagnostics;
@@ -74,10 +78,22 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         .arg(&output_path)
         .arg(&lib_rs);
 
-    let output = rustc.output().map_err(PlRustError::SpawnRustc)?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(diagnostics::from_rustc(&stderr, &krate));
+    // rustc's diagnostics go to a file: a pipe could fill while we wait.
+    let diagnostics_path = dir.path().join("rustc.json");
+    let diagnostics_file =
+        std::fs::File::create(&diagnostics_path).map_err(PlRustError::WorkDir)?;
+    rustc
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(diagnostics_file);
+    let status = run_cancellable(&mut rustc)?;
+    if !status.success() {
+        let stderr = std::fs::read(&diagnostics_path).map_err(PlRustError::WorkDir)?;
+        let stderr = String::from_utf8_lossy(&stderr);
+        return Err(match limit_hit(&status) {
+            Some(limit) => PlRustError::CompileLimit { limit },
+            None => diagnostics::from_rustc(&stderr, &krate),
+        });
     }
     let object = std::fs::read(&output_path).map_err(PlRustError::WorkDir)?;
     Ok(BuiltArtifact {
@@ -85,4 +101,62 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         target: toolchain.target,
         build_ms: started.elapsed().as_millis().try_into().unwrap_or(i32::MAX),
     })
+}
+
+/// rustc may use at most this much heap (RLIMIT_DATA) ...
+const RUSTC_MEMORY_LIMIT: u64 = 4 << 30;
+/// ... and this much CPU time (RLIMIT_CPU), whatever the session's statement_timeout.
+const RUSTC_CPU_SECONDS: u64 = 300;
+
+/// Kills the child if the wait is abandoned (an ERROR from a cancel unwinds through us).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Run `command` to completion, answering the backend's interrupts (cancel, terminate,
+/// statement_timeout) while waiting: an interrupt raises its ERROR and rustc is killed.
+fn run_cancellable(command: &mut Command) -> Result<ExitStatus, PlRustError> {
+    let mut child = KillOnDrop(command.spawn().map_err(PlRustError::SpawnRustc)?);
+    limit_resources(child.0.id());
+    loop {
+        if let Some(status) = child.0.try_wait().map_err(PlRustError::SpawnRustc)? {
+            return Ok(status);
+        }
+        pgrx::check_for_interrupts!();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn limit_resources(pid: u32) {
+    let limits = [
+        (libc::RLIMIT_DATA, RUSTC_MEMORY_LIMIT),
+        (libc::RLIMIT_CPU, RUSTC_CPU_SECONDS),
+    ];
+    for (resource, value) in limits {
+        let limit = libc::rlimit {
+            rlim_cur: value,
+            rlim_max: value,
+        };
+        // SAFETY: prlimit on our own child with a valid rlimit; failure leaves it unlimited,
+        // which only loses the backstop (the child may also have exited already).
+        unsafe { libc::prlimit(pid as libc::pid_t, resource, &limit, std::ptr::null_mut()) };
+    }
+}
+
+/// Which limit killed rustc, if one did: SIGXCPU for CPU time; for memory, rustc aborts
+/// (SIGABRT) or is killed when an allocation fails.
+fn limit_hit(status: &ExitStatus) -> Option<&'static str> {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal()? {
+        libc::SIGXCPU | libc::SIGKILL => Some("CPU time"),
+        libc::SIGABRT | libc::SIGSEGV => Some("memory"),
+        _ => None,
+    }
 }

@@ -63,6 +63,9 @@ pub enum PlRustError {
         rendered: String,
     },
 
+    #[error("compiling the function exceeded rustc's {limit} limit")]
+    CompileLimit { limit: &'static str },
+
     #[error("the PL/Rust toolchain is not installed: {missing} does not exist")]
     ToolchainMissing { missing: String },
 
@@ -104,6 +107,7 @@ impl PlRustError {
             Self::ToolchainMissing { .. } => ERRCODE_UNDEFINED_FILE,
             Self::ToolchainMismatch { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             Self::SpawnRustc(_) | Self::Load(_) => ERRCODE_SYSTEM_ERROR,
+            Self::CompileLimit { .. } => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             Self::WorkDir(_) => ERRCODE_IO_ERROR,
             Self::NoSuchFunction(_) => ERRCODE_UNDEFINED_FUNCTION,
         }

@@ -103,6 +103,20 @@ fn artifact_target(object: &[u8]) -> Option<String> {
     elf::section(object, ".plrust_target").map(|s| String::from_utf8_lossy(s).into_owned())
 }
 
+/// `plrust.trust_checks()`: every check a function body must pass before it is compiled,
+/// what it forbids and why.
+#[pg_extern(immutable, parallel_safe)]
+fn trust_checks() -> TableIterator<
+    'static,
+    (
+        name!(name, &'static str),
+        name!(forbids, &'static str),
+        name!(why, &'static str),
+    ),
+> {
+    TableIterator::new(trust::CHECKS.iter().map(|c| (c.name, c.forbids, c.why)))
+}
+
 macro_rules! finfo_v1 {
     ($($name:ident),*) => {$(
         /// Tells the function manager the entry point uses the version-1 convention.

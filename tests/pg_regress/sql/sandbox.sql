@@ -1,0 +1,119 @@
+-- postgrestd at run time: each case names the escape a body attempts through std and
+-- shows that std refuses it (Err(Unsupported), or a panic that becomes an ERROR), and
+-- that the backend and the session go on. These bodies pass the trust checks: only
+-- postgrestd stands between them and the OS.
+
+-- Attack: read the server's files.
+CREATE FUNCTION escape_read_file(path text) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(match std::fs::read_to_string(path) {
+        Ok(s) => format!("READ {} bytes", s.len()),
+        Err(e) => format!("refused ({:?}): {e}", e.kind()),
+    }))
+$$;
+SELECT escape_read_file('/etc/passwd');
+SELECT escape_read_file(current_setting('data_directory') || '/postgresql.auto.conf');
+SELECT escape_read_file(current_setting('data_directory') || '/global/pg_control');
+
+-- Attack: write or delete files.
+CREATE FUNCTION escape_write_file() RETURNS text LANGUAGE plrust AS $$
+    let w = std::fs::write("/tmp/plrust-escape", b"owned").map_err(|e| e.to_string());
+    let d = std::fs::remove_file("/tmp/plrust-escape").map_err(|e| e.to_string());
+    let m = std::fs::create_dir_all("/tmp/plrust-escape-dir").map_err(|e| e.to_string());
+    Ok(Some(format!("{w:?} / {d:?} / {m:?}")))
+$$;
+SELECT escape_write_file();
+
+-- Attack: list directories, follow /proc.
+CREATE FUNCTION escape_list_dir() RETURNS text LANGUAGE plrust AS $$
+    let r = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).map_err(|e| e.to_string());
+    let x = std::fs::read_link("/proc/self/exe").map_err(|e| e.to_string());
+    Ok(Some(format!("{r:?} / {x:?} / exists: {}", std::path::Path::new("/").exists())))
+$$;
+SELECT escape_list_dir();
+
+-- Attack: connect to the server itself, bind a port, resolve a name.
+CREATE FUNCTION escape_network(port int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let c = std::net::TcpStream::connect(("127.0.0.1", port as u16)).map(|_| ()).map_err(|e| e.to_string());
+    let b = std::net::TcpListener::bind("127.0.0.1:0").map(|_| ()).map_err(|e| e.to_string());
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").map(|_| ()).map_err(|e| e.to_string());
+    let d = std::net::ToSocketAddrs::to_socket_addrs("localhost:5432").map(|_| ()).map_err(|e| e.to_string());
+    let s = std::os::unix::net::UnixStream::connect("/var/run/postgresql/.s.PGSQL.5432").map(|_| ()).map_err(|e| e.to_string());
+    Ok(Some(format!("{c:?}\n{b:?}\n{u:?}\n{d:?}\n{s:?}")))
+$$;
+SELECT escape_network(current_setting('port')::int);
+
+-- Attack: run a program.
+CREATE FUNCTION escape_spawn() RETURNS text LANGUAGE plrust AS $$
+    let o = std::process::Command::new("/bin/sh").arg("-c").arg("id").output();
+    Ok(Some(match o {
+        Ok(out) => format!("RAN: {}", String::from_utf8_lossy(&out.stdout)),
+        Err(e) => format!("refused: {e}"),
+    }))
+$$;
+SELECT escape_spawn();
+
+-- Attack: end the backend with exit/abort. Both panic instead: an ERROR, and the
+-- session (the same backend) goes on.
+SELECT pg_backend_pid() AS pid \gset
+CREATE FUNCTION escape_exit() RETURNS int LANGUAGE plrust AS $$ std::process::exit(0) $$;
+SELECT escape_exit();
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION escape_abort() RETURNS int LANGUAGE plrust AS $$ std::process::abort() $$;
+SELECT escape_abort();
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_backend_pid() = :pid AS same_backend;
+
+-- Attack: read the server's environment and process state.
+CREATE FUNCTION escape_env() RETURNS text LANGUAGE plrust AS $$
+    Ok(Some(format!(
+        "PATH={:?} PGDATA={:?} vars={} args={} cwd={:?} home={:?} temp={:?}",
+        std::env::var("PATH").ok(),
+        std::env::var_os("PGDATA"),
+        std::env::vars_os().count(),
+        std::env::args_os().count(),
+        std::env::current_dir().map_err(|e| e.to_string()),
+        std::env::home_dir(),
+        std::env::temp_dir(),
+    )))
+$$;
+SELECT escape_env();
+CREATE FUNCTION escape_set_env() RETURNS int LANGUAGE plrust AS $$
+    std::env::set_current_dir("/").map_err(|e| e.to_string())?;
+    Ok(None)
+$$;
+SELECT escape_set_env();
+\echo :LAST_ERROR_SQLSTATE
+
+-- Attack: make new file descriptors (a pipe). (Naming stdin/stdout/stderr is refused by
+-- the trust checks; postgrestd refuses them too, see postgrestd/tests/probe.rs.)
+CREATE FUNCTION escape_pipe() RETURNS text LANGUAGE plrust AS $$
+    Ok(Some(match std::io::pipe() {
+        Ok(_) => "PIPE".to_string(),
+        Err(e) => format!("refused: {e}"),
+    }))
+$$;
+SELECT escape_pipe();
+
+-- Attack: start a thread inside the backend.
+CREATE FUNCTION escape_thread() RETURNS text LANGUAGE plrust AS $$
+    Ok(Some(match std::thread::Builder::new().spawn(|| 1) {
+        Ok(_) => "SPAWNED".to_string(),
+        Err(e) => format!("refused: {e}"),
+    }))
+$$;
+SELECT escape_thread();
+CREATE FUNCTION escape_thread_spawn() RETURNS int LANGUAGE plrust AS $$
+    Ok(Some(std::thread::spawn(|| 1).join().unwrap()))
+$$;
+SELECT escape_thread_spawn();
+\echo :LAST_ERROR_SQLSTATE
+
+-- Time and randomness remain available.
+CREATE FUNCTION still_works() RETURNS bool LANGUAGE plrust AS $$
+    let t = std::time::Instant::now();
+    let mut m = std::collections::HashMap::new();
+    m.insert(1, std::time::SystemTime::now());
+    Ok(Some(t.elapsed().as_secs() < 60 && m.len() == 1))
+$$;
+SELECT still_works();
+SELECT 1 AS session_goes_on;
