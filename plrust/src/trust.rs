@@ -250,10 +250,8 @@ fn check_at(
                         return found(check);
                     }
                 }
-                "use" => {
-                    if use_renames_forbidden_macro(&tokens[i + 1..]) {
-                        return found(MACRO_RENAMES);
-                    }
+                "use" if use_renames_forbidden_macro(&tokens[i + 1..]) => {
+                    return found(MACRO_RENAMES)
                 }
                 "stdin" | "stdout" | "stderr"
                     if punct_is(prev, ':') || group(next, Delimiter::Parenthesis).is_some() =>
