@@ -19,13 +19,96 @@ pub mod prelude {
 
 /// SQL values as Rust types.
 pub mod datum {
-    /// A borrowed PostgreSQL array (`int4[]`, `text[]`, ...) passed as an argument.
-    ///
-    /// Iterating yields `Option<T>`: `None` for a NULL element. `as_slice()` gives a
-    /// zero-copy `&[T]` for arrays of fixed-size primitives without NULLs.
-    pub use pgrx::datum::Array;
-    /// The error `Array::as_slice` returns when the array cannot be viewed as a slice.
+    use pgrx::datum::{FromDatum, UnboxDatum};
+    use pgrx::pg_sys;
+
+    pub use pgrx::datum::{ArrayIntoIterator, ArrayIterator, ArrayTypedIterator};
+
+    /// The error [`Array::as_slice`] returns when the array contains NULLs.
     pub use pgrx::datum::ArraySliceError;
+
+    /// A PostgreSQL array (`int4[]`, `text[]`, ...) passed as an argument, borrowed from
+    /// the call's memory.
+    ///
+    /// Iterating yields `Option<T>`: `None` for a NULL element. [`Array::as_slice`] gives
+    /// a zero-copy `&[T]` of an array of fixed-size primitives without NULLs.
+    ///
+    /// A safe view of pgrx's `Array`: nothing here exposes a raw pointer.
+    pub struct Array<'mcx, T>(pgrx::datum::Array<'mcx, T>);
+
+    impl<'mcx, T: UnboxDatum> Array<'mcx, T> {
+        /// The elements in order, `None` for each NULL.
+        pub fn iter(&self) -> ArrayIterator<'_, T> {
+            self.0.iter()
+        }
+
+        /// The elements in order; panics at the first NULL. Checks for NULLs once, up
+        /// front, when the array has none.
+        pub fn iter_deny_null(&self) -> ArrayTypedIterator<'_, T> {
+            self.0.iter_deny_null()
+        }
+
+        /// Element `index` (0-based): `None` past the end, `Some(None)` for a NULL.
+        pub fn get<'arr>(&'arr self, index: usize) -> Option<Option<T::As<'arr>>> {
+            self.0.get(index)
+        }
+    }
+
+    impl<T> Array<'_, T> {
+        /// How many elements the array has, NULLs included.
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        /// True when the array has no elements.
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        /// True when at least one element is NULL.
+        pub fn contains_nulls(&self) -> bool {
+            self.0.contains_nulls()
+        }
+    }
+
+    impl<T: pgrx::array::Scalar> Array<'_, T> {
+        /// The elements as a slice, without copying; an error if any element is NULL.
+        pub fn as_slice(&self) -> Result<&[T], ArraySliceError> {
+            self.0.as_slice()
+        }
+    }
+
+    impl<'mcx, T> IntoIterator for Array<'mcx, T>
+    where
+        for<'arr> T: UnboxDatum<As<'arr> = T> + 'static,
+    {
+        type Item = Option<T>;
+        type IntoIter = ArrayIntoIterator<'mcx, T>;
+
+        fn into_iter(self) -> Self::IntoIter {
+            self.0.into_iter()
+        }
+    }
+
+    impl<T: UnboxDatum> std::fmt::Debug for Array<'_, T>
+    where
+        for<'arr> T::As<'arr>: std::fmt::Debug,
+    {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+
+    impl<'a, T: UnboxDatum> FromDatum for Array<'a, T> {
+        unsafe fn from_polymorphic_datum(
+            datum: pg_sys::Datum,
+            is_null: bool,
+            typoid: pg_sys::Oid,
+        ) -> Option<Self> {
+            // SAFETY: forwarded unchanged from our caller, who upholds FromDatum's contract.
+            unsafe { pgrx::datum::Array::from_polymorphic_datum(datum, is_null, typoid) }.map(Array)
+        }
+    }
 }
 
 #[doc(hidden)]

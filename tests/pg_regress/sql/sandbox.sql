@@ -108,6 +108,18 @@ $$;
 SELECT escape_thread_spawn();
 \echo :LAST_ERROR_SQLSTATE
 
+-- Attack: get a raw pointer into the server's memory, or raw PostgreSQL internals, from
+-- the trusted API (`pgrx` in a body is plrust-trusted-pgrx: no pointers, no pg_sys).
+CREATE FUNCTION escape_raw_pointer(a int[]) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    let p = a.into_array_type();
+    Ok(Some(p as usize as i64))
+$$;
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION escape_pg_sys() RETURNS int8 LANGUAGE plrust AS $$
+    Ok(Some(pgrx::pg_sys::MyProcPid as i64))
+$$;
+\echo :LAST_ERROR_SQLSTATE
+
 -- Time and randomness remain available.
 CREATE FUNCTION still_works() RETURNS bool LANGUAGE plrust AS $$
     let t = std::time::Instant::now();
