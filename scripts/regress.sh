@@ -16,7 +16,9 @@ export PLRUST_BUILD_ID=${PLRUST_BUILD_ID:-$(cat "${PLRUST_HOME:-/opt/plrust}/BUI
 (cd plrust && cargo pgrx install --release --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" \
    --no-default-features --features "pg$PG_MAJOR") >/dev/null
 
-scripts/cluster.sh start "$TEST_DIR" "$TEST_PORT"
+# The crates tests/pg_regress/sql/dependencies.sql may use.
+allowed=$(scripts/allow-dependencies.sh tests/allowed-dependencies.toml)
+scripts/cluster.sh start "$TEST_DIR" "$TEST_PORT" "plrust.allowed_dependencies=$allowed"
 trap 'scripts/cluster.sh stop "$TEST_DIR"' EXIT
 pg() { psql -h 127.0.0.1 -p "$TEST_PORT" -U postgres -XAtc "$1" postgres; }
 started=$(pg "SELECT pg_postmaster_start_time()")

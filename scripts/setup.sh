@@ -100,6 +100,20 @@ echo "$build_id" > "$PLRUST_HOME/BUILD_ID"
 chmod -R a+rX "$PLRUST_HOME"
 echo "$build_id"
 
+step "allowed dependencies (sets built for an earlier toolchain)"
+# Rebuild every dependency set an administrator built before, for this BUILD_ID, from
+# the copy (and pinned lockfile) kept with it; then drop the sets of old builds.
+shopt -s nullglob
+for old in "$PLRUST_HOME/dependencies/$TRIPLE"/*/*/allowed-dependencies.toml; do
+  case "$old" in "$PLRUST_HOME/dependencies/$TRIPLE/$build_id/"*) continue ;; esac
+  scripts/allow-dependencies.sh "$old" >/dev/null
+done
+for dir in "$PLRUST_HOME/dependencies/$TRIPLE"/*/; do
+  [ "$(basename "$dir")" = "$build_id" ] || rm -rf "$dir"
+done
+shopt -u nullglob
+echo "$(ls -d "$PLRUST_HOME/dependencies/$TRIPLE/$build_id"/*/ 2>/dev/null | wc -l) set(s)"
+
 step "the extension"
 (cd plrust && PLRUST_BUILD_ID="$build_id" cargo pgrx install --release --pg-config "$PG_CONFIG" \
    --no-default-features --features "pg$PG_MAJOR")

@@ -14,6 +14,7 @@ use pgrx::pg_sys::Oid;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use crate::dependencies::Extern;
 use crate::error::PlRustError;
 use crate::pg_proc::ProcDef;
 use crate::trust::CheckedBody;
@@ -87,6 +88,12 @@ impl Signature {
 /// The source of a function's crate, ready to compile.
 #[derive(Debug)]
 pub struct GeneratedCrate {
+    /// The body's `[dependencies]` section, if it names crates.
+    pub dependencies: Option<String>,
+    /// The dependencies resolved against the allow-list (`pipeline::resolve_dependencies`):
+    /// `--extern` flags and the dirs of their closure.
+    pub externs: Vec<Extern>,
+    pub dependency_dirs: Vec<std::path::PathBuf>,
     pub lib_rs: String,
     pub user_rs: String,
     /// How many characters of ours precede the user's text on line 1 of `user.rs`.
@@ -179,6 +186,9 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
         line1_offset: prefix.chars().count(),
         user_rs,
         user_code: body.code().to_owned(),
+        dependencies: body.dependencies().map(String::from),
+        externs: Vec::new(),
+        dependency_dirs: Vec::new(),
     }
 }
 

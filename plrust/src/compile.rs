@@ -73,10 +73,16 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         .arg("-L")
         .arg(format!("dependency={}", toolchain.host_deps.display()))
         .arg("--extern")
-        .arg(format!("pgrx={}", toolchain.trusted_pgrx.display()))
-        .arg("-o")
-        .arg(&output_path)
-        .arg(&lib_rs);
+        .arg(format!("pgrx={}", toolchain.trusted_pgrx.display()));
+    for dir in &krate.dependency_dirs {
+        rustc.arg("-L").arg(format!("dependency={}", dir.display()));
+    }
+    for e in &krate.externs {
+        rustc
+            .arg("--extern")
+            .arg(format!("{}={}", e.name, e.rlib.display()));
+    }
+    rustc.arg("-o").arg(&output_path).arg(&lib_rs);
 
     // rustc's diagnostics go to a file: a pipe could fill while we wait.
     let diagnostics_path = dir.path().join("rustc.json");

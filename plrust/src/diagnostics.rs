@@ -141,6 +141,9 @@ mod unit_tests {
 
     fn krate(code: &str) -> GeneratedCrate {
         GeneratedCrate {
+            dependencies: None,
+            externs: Vec::new(),
+            dependency_dirs: Vec::new(),
             lib_rs: String::new(),
             user_rs: format!("PREFIX {{{code}\n}}\n"),
             line1_offset: 8,

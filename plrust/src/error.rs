@@ -48,6 +48,15 @@ pub enum PlRustError {
     #[error("dependencies are not allowed: the [dependencies] section lists crates, but plrust.allowed_dependencies is not set")]
     DependenciesNotAllowed,
 
+    #[error("dependency refused: {message}")]
+    DependencyRefused { message: String },
+
+    #[error("plrust.allowed_dependencies: {message}")]
+    AllowList { message: String },
+
+    #[error("the dependencies allowed by {file} have not been built")]
+    DependenciesNotBuilt { file: String },
+
     #[error("{check}: {message} at {location}")]
     TrustCheck {
         check: &'static str,
@@ -100,6 +109,9 @@ impl PlRustError {
             | Self::UnsupportedType { .. }
             | Self::DoBlocksNotSupported
             | Self::DependenciesNotAllowed => ERRCODE_FEATURE_NOT_SUPPORTED,
+            Self::DependencyRefused { .. } => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            Self::AllowList { .. } => ERRCODE_CONFIG_FILE_ERROR,
+            Self::DependenciesNotBuilt { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             Self::UnnamedArgument { .. }
             | Self::InvalidArgumentName { .. }
             | Self::Rustc { .. } => ERRCODE_INVALID_FUNCTION_DEFINITION,
@@ -132,6 +144,12 @@ impl PlRustError {
             Self::ToolchainMissing { .. } | Self::ToolchainMismatch { .. } => {
                 Some("Run the PL/Rust setup (scripts/setup.sh) on this machine.".into())
             }
+            Self::DependenciesNotBuilt { file } => Some(format!(
+                "An administrator builds them ahead of time: scripts/allow-dependencies.sh {file}"
+            )),
+            Self::DependenciesNotAllowed => Some(
+                "A superuser can allow crates by naming an allow-list file in plrust.allowed_dependencies.".into(),
+            ),
             Self::UnnamedArgument { .. } => {
                 Some("Give every argument a name; the body refers to arguments by name.".into())
             }

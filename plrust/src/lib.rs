@@ -16,6 +16,7 @@ mod body;
 mod cache;
 mod codegen;
 mod compile;
+mod dependencies;
 mod diagnostics;
 mod elf;
 mod error;
@@ -115,6 +116,41 @@ fn trust_checks() -> TableIterator<
     ),
 > {
     TableIterator::new(trust::CHECKS.iter().map(|c| (c.name, c.forbids, c.why)))
+}
+
+/// `plrust.allowed_dependencies()`: the crates bodies may list in `[dependencies]`, as
+/// the allow-list file named by `plrust.allowed_dependencies` states them, and whether
+/// they have been built (`scripts/allow-dependencies.sh`).
+#[pg_extern(stable)]
+fn allowed_dependencies() -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(version, String),
+        name!(features, Vec<String>),
+        name!(default_features, bool),
+        name!(built, bool),
+    ),
+> {
+    let Some(path) = settings::allowed_dependencies() else {
+        return TableIterator::new(Vec::new());
+    };
+    let sets = toolchain::dependency_sets_dir(toolchain::HOST_TARGET);
+    let (allowed, built) = match dependencies::load_dependency_set(&path, &sets) {
+        Ok((allowed, _)) => (allowed, true),
+        Err(error::PlRustError::DependenciesNotBuilt { .. }) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            (
+                dependencies::parse_allow_list(&text).unwrap_or_default(),
+                false,
+            )
+        }
+        Err(e) => e.report(),
+    };
+    let rows = dependencies::rows(&allowed)
+        .into_iter()
+        .map(|(n, v, f, d)| (n, v, f, d, built));
+    TableIterator::new(rows.collect::<Vec<_>>())
 }
 
 macro_rules! finfo_v1 {

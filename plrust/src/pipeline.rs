@@ -9,8 +9,10 @@ use crate::artifact_store;
 use crate::body;
 use crate::codegen::{self, GeneratedCrate, Signature};
 use crate::compile;
+use crate::dependencies;
 use crate::error::PlRustError;
 use crate::pg_proc::{self, ProcDef};
+use crate::settings;
 use crate::toolchain::{self, Toolchain};
 use crate::trust;
 
@@ -23,13 +25,17 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
         return Ok(());
     }
     let def = ProcDef::load(fn_oid)?;
-    let krate = generate(&def)?;
+    let mut krate = generate(&def)?;
+    // Checked at every CREATE, even when the artifact exists: a crate taken off the
+    // allow-list cannot come back by re-creating an identical function.
+    resolve_dependencies(&mut krate)?;
     let key = artifact_key(&krate);
     ensure_built(krate, &key).map(|_| ())
 }
 
 /// Stages 1-3: parse, check and generate. Cheap (no IO), and its output is what the
-/// artifact key is computed from.
+/// artifact key is computed from, so a call can find its artifact without the toolchain
+/// or the allow-list.
 pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
     let parsed = body::parse(&def.source)?;
     let checked = trust::check(parsed)?;
@@ -39,6 +45,20 @@ pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
         &checked,
         toolchain::HOST_TARGET,
     ))
+}
+
+/// Check the body's `[dependencies]` against the allow-list named by
+/// `plrust.allowed_dependencies` and point the build at the prebuilt crates.
+pub fn resolve_dependencies(krate: &mut GeneratedCrate) -> Result<(), PlRustError> {
+    let Some(section) = &krate.dependencies else {
+        return Ok(());
+    };
+    let allow_list = settings::allowed_dependencies().ok_or(PlRustError::DependenciesNotAllowed)?;
+    let sets = toolchain::dependency_sets_dir(toolchain::HOST_TARGET);
+    let (allowed, set) = dependencies::load_dependency_set(&allow_list, &sets)?;
+    krate.externs = dependencies::resolve(section, &allowed, &set)?;
+    krate.dependency_dirs = vec![set.target_dir(), set.host_dir()];
+    Ok(())
 }
 
 /// Make sure the artifact `key` of `krate` is stored for this machine's target, building
@@ -55,10 +75,11 @@ pub fn ensure_built(krate: GeneratedCrate, key: &str) -> Result<Option<Vec<u8>>,
 
 /// The object to load: stored, or built now (a function created with
 /// `check_function_bodies = off`, or whose artifact predates the toolchain).
-pub fn object_for_call(krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
+pub fn object_for_call(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
     if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
         return Ok(object);
     }
+    resolve_dependencies(&mut krate)?;
     let built = ensure_built(krate, key)?;
     built.ok_or_else(|| {
         PlRustError::Load(format!("artifact {key} is missing from plrust.artifacts"))
@@ -81,6 +102,12 @@ pub fn artifact_key(krate: &GeneratedCrate) -> String {
     field("target", toolchain::HOST_TARGET.as_bytes());
     field("lib.rs", krate.lib_rs.as_bytes());
     field("user.rs", krate.user_rs.as_bytes());
+    // The dependencies as the body states them (resolved against the allow-list at
+    // CREATE): the key must be computable at a call without the allow-list.
+    field(
+        "dependencies",
+        krate.dependencies.as_deref().unwrap_or("").as_bytes(),
+    );
     let digest = h.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -92,6 +119,9 @@ mod unit_tests {
 
     fn krate(lib: &str, user: &str) -> GeneratedCrate {
         GeneratedCrate {
+            dependencies: None,
+            externs: Vec::new(),
+            dependency_dirs: Vec::new(),
             lib_rs: lib.into(),
             user_rs: user.into(),
             line1_offset: 0,

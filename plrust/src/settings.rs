@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 static WORK_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static ALLOWED_DEPENDENCIES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 pub fn register() {
     GucRegistry::define_string_guc(
@@ -18,6 +19,25 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_string_guc(
+        c"plrust.allowed_dependencies",
+        c"TOML file listing the crates function bodies may use in [dependencies].",
+        c"The original PL/Rust's format. Empty (the default) allows no dependencies. The listed \
+          crates must be built ahead of time with scripts/allow-dependencies.sh <file>.",
+        &ALLOWED_DEPENDENCIES,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+/// The allow-list file, if one is set.
+pub fn allowed_dependencies() -> Option<PathBuf> {
+    match ALLOWED_DEPENDENCIES.get() {
+        Some(path) if !path.as_bytes().is_empty() => {
+            Some(PathBuf::from(path.to_string_lossy().into_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// Where builds make their temporary directories.

@@ -10,6 +10,7 @@
 //! $PLRUST_HOME/closure/<triple>/libplrust_trusted_pgrx.rlib  the API bodies see
 //! $PLRUST_HOME/closure/<triple>/{target,host}/             its dependencies
 //! $PLRUST_HOME/BUILD_ID                                    identity of all the above
+//! $PLRUST_HOME/dependencies/<triple>/<BUILD_ID>/<sha256>/  allowed crates, per allow-list
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,15 @@ pub const BUILD_ID: &str = match option_env!("PLRUST_BUILD_ID") {
     Some(id) => id,
     None => "unset",
 };
+
+/// Where `scripts/allow-dependencies.sh` installs prebuilt dependency sets for `target`
+/// (built against this extension's toolchain, postgrestd and closure).
+pub fn dependency_sets_dir(target: &str) -> PathBuf {
+    Path::new(HOME)
+        .join("dependencies")
+        .join(target)
+        .join(BUILD_ID)
+}
 
 /// The target triple of this machine's functions.
 pub const HOST_TARGET: &str = if cfg!(target_arch = "aarch64") {

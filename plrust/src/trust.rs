@@ -82,18 +82,21 @@ checks! {
 #[derive(Debug)]
 pub struct CheckedBody {
     code: String,
+    dependencies: Option<String>,
 }
 
 impl CheckedBody {
     pub fn code(&self) -> &str {
         &self.code
     }
+
+    /// The `[dependencies]` section, when it names at least one crate.
+    pub fn dependencies(&self) -> Option<&str> {
+        self.dependencies.as_deref()
+    }
 }
 
 pub fn check(body: ParsedBody) -> Result<CheckedBody, PlRustError> {
-    if body.has_dependencies() {
-        return Err(PlRustError::DependenciesNotAllowed);
-    }
     if let Some((check, span)) = first_violation(&body.tokens) {
         let start = span.start();
         let location = BodyLocation {
@@ -107,8 +110,12 @@ pub fn check(body: ParsedBody) -> Result<CheckedBody, PlRustError> {
             excerpt: excerpt(&body.code, location),
         });
     }
+    let dependencies = body
+        .has_dependencies()
+        .then(|| body.dependencies.clone().unwrap_or_default());
     Ok(CheckedBody {
         code: body.code.clone(),
+        dependencies,
     })
 }
 
@@ -675,5 +682,14 @@ mod unit_tests {
             name("struct S<T: ?Sized = dyn std::any::Any>(Box<T>);\nOk(None)"),
             "suspicious_trait_objects"
         );
+    }
+
+    #[test]
+    fn the_dependency_section_is_carried_through() {
+        let body =
+            check(parse("[dependencies]\nrand = \"0.8\"\n[code]\nOk(None)").unwrap()).unwrap();
+        assert_eq!(body.dependencies(), Some("rand = \"0.8\"\n"));
+        let none = check(parse("[dependencies]\n# nothing\n[code]\nOk(None)").unwrap()).unwrap();
+        assert_eq!(none.dependencies(), None);
     }
 }

@@ -84,8 +84,7 @@ SELECT count(*) AS functions_left FROM pg_proc
 WHERE proname IN ('bad_syntax', 'unclosed', 'bad_syntax_sections', 'type_error', 'unknown_name', 'borrow_error');
 SELECT count(*) AS files_left_in_work_dir FROM pg_ls_dir(current_setting('plrust.work_dir'));
 
--- Refused before compiling: unnamed arguments, unsupported kinds, `unsafe`,
--- dependencies (none are allowed by default).
+-- Refused before compiling: unnamed arguments, unsupported kinds, `unsafe`.
 CREATE FUNCTION unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION keyword_name("type" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
@@ -97,13 +96,6 @@ CREATE FUNCTION out_param(n int, OUT m int) LANGUAGE plrust AS $$ Ok(None) $$;
 CREATE FUNCTION uses_unsafe(n int) RETURNS int STRICT LANGUAGE plrust AS $$
     let p = &n as *const i32;
     Ok(Some(unsafe { *p }))
-$$;
-\echo :LAST_ERROR_SQLSTATE
-CREATE FUNCTION with_deps(n int) RETURNS int STRICT LANGUAGE plrust AS $$
-[dependencies]
-rand = "0.8"
-[code]
-    Ok(Some(n))
 $$;
 \echo :LAST_ERROR_SQLSTATE
 DO $$ Ok(None) $$ LANGUAGE plrust;
