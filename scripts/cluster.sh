@@ -15,7 +15,8 @@ case "$cmd" in
   start)
     port=${3:?port}; shift 3
     if [ -f "$dir/data/postmaster.pid" ]; then
-      sudo -u postgres "$bin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true
+      sudo -u postgres "$bin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 ||
+        kill -9 "$(head -n 1 "$dir/data/postmaster.pid")" 2>/dev/null || true
     fi
     rm -rf "$dir"
     mkdir -p "$dir/work"

@@ -24,8 +24,15 @@ CREATE FUNCTION plrust.plrust_validator(fn_oid oid) RETURNS void
 CREATE FUNCTION plrust.plrust_inline_handler(internal) RETURNS void
     LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'plrust_inline_handler';
 
-CREATE LANGUAGE plrust
+-- TRUSTED: any role with USAGE on the language (PUBLIC, by default) may create functions.
+-- What makes that safe: the trust checks on every body, postgrestd, the trusted API,
+-- and the dependency allow-list (see README.md, "The sandbox").
+CREATE TRUSTED LANGUAGE plrust
     HANDLER plrust.plrust_call_handler
     INLINE plrust.plrust_inline_handler
     VALIDATOR plrust.plrust_validator;
 COMMENT ON LANGUAGE plrust IS 'PL/Rust procedural language';
+
+-- Everyone may look at what is allowed (plrust.trust_checks(), plrust.allowed_dependencies());
+-- plrust.artifacts stays closed to ordinary roles (its own REVOKE above).
+GRANT USAGE ON SCHEMA plrust TO PUBLIC;
