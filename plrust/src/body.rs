@@ -53,6 +53,14 @@ pub fn parse(source: &str) -> Result<ParsedBody, PlRustError> {
     })
 }
 
+/// Just lex `source`'s code (no parse): the code, line-aligned, and its tokens. The
+/// caller owns the span state (see `ParsedBody`'s Drop).
+pub fn lex(source: &str) -> Option<(String, proc_macro2::TokenStream)> {
+    let (_, code) = split_sections(source);
+    let tokens = code.parse().ok()?;
+    Some((code, tokens))
+}
+
 /// Separate `[dependencies]` and `[code]`. Lines that are not code become empty lines in
 /// the returned code so that line numbers are preserved.
 fn split_sections(source: &str) -> (Option<String>, String) {

@@ -37,7 +37,10 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
 /// artifact key is computed from, so a call can find its artifact without the toolchain
 /// or the allow-list.
 pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
-    let parsed = body::parse(&def.source)?;
+    let parsed = body::parse(&def.source).map_err(|e| match e {
+        PlRustError::BodySyntax { .. } => trust::violation_in_unparsable(&def.source).unwrap_or(e),
+        e => e,
+    })?;
     let checked = trust::check(parsed)?;
     let signature = Signature::new(def, pg_proc::type_name)?;
     Ok(codegen::generate(

@@ -98,17 +98,7 @@ impl CheckedBody {
 
 pub fn check(body: ParsedBody) -> Result<CheckedBody, PlRustError> {
     if let Some((check, span)) = first_violation(&body.tokens) {
-        let start = span.start();
-        let location = BodyLocation {
-            line: start.line.max(1),
-            column: start.column + 1,
-        };
-        return Err(PlRustError::TrustCheck {
-            check: check.name,
-            message: check.forbids.to_owned(),
-            location,
-            excerpt: excerpt(&body.code, location),
-        });
+        return Err(violation(check, span, &body.code));
     }
     let dependencies = body
         .has_dependencies()
@@ -117,6 +107,30 @@ pub fn check(body: ParsedBody) -> Result<CheckedBody, PlRustError> {
         code: body.code.clone(),
         dependencies,
     })
+}
+
+/// For a body that lexes but does not parse: its first trust violation, if any, so that
+/// what a check forbids is refused as such (`#![allow(unsafe_code)]` at the top of a body
+/// is not even valid syntax there) rather than as a syntax error.
+pub fn violation_in_unparsable(source: &str) -> Option<PlRustError> {
+    let (code, tokens) = crate::body::lex(source)?;
+    let found = first_violation(&tokens).map(|(check, span)| violation(check, span, &code));
+    proc_macro2::extra::invalidate_current_thread_spans();
+    found
+}
+
+fn violation(check: &TrustCheck, span: Span, code: &str) -> PlRustError {
+    let start = span.start();
+    let location = BodyLocation {
+        line: start.line.max(1),
+        column: start.column + 1,
+    };
+    PlRustError::TrustCheck {
+        check: check.name,
+        message: check.forbids.to_owned(),
+        location,
+        excerpt: excerpt(code, location),
+    }
 }
 
 /// The first forbidden construct in `tokens`, in source order, at any depth.
@@ -682,6 +696,23 @@ mod unit_tests {
             name("struct S<T: ?Sized = dyn std::any::Any>(Box<T>);\nOk(None)"),
             "suspicious_trait_objects"
         );
+    }
+
+    #[test]
+    fn unparsable_bodies_are_refused_by_the_check_first() {
+        let src = "#![allow(unsafe_code)]\nOk(None)";
+        assert!(matches!(parse(src), Err(PlRustError::BodySyntax { .. })));
+        match violation_in_unparsable(src) {
+            Some(PlRustError::TrustCheck {
+                check, location, ..
+            }) => {
+                assert_eq!(check, "inner_attributes");
+                assert_eq!(location, BodyLocation { line: 1, column: 1 });
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(violation_in_unparsable("let a = ;").is_none());
+        assert!(violation_in_unparsable("Ok(Some(\"unterminated)").is_none());
     }
 
     #[test]

@@ -33,6 +33,9 @@ itoa = "1"
 $$;
 \echo :LAST_ERROR_SQLSTATE
 
+-- The attacks below run as the ordinary role.
+SET ROLE plrust_attacker;
+
 -- Attack: a crate that is not on the allow-list.
 CREATE FUNCTION dep_not_allowed() RETURNS int LANGUAGE plrust AS $$
 [dependencies]
@@ -79,13 +82,13 @@ CREATE FUNCTION dep_undeclared() RETURNS int LANGUAGE plrust AS $$
 $$;
 \echo :LAST_ERROR_SQLSTATE
 
--- Only a superuser may change what is trusted.
-CREATE ROLE plrust_deps_user;
-SET ROLE plrust_deps_user;
-SET plrust.allowed_dependencies = '';
+-- Attack: allow more crates (only a superuser may change what is trusted).
+SET plrust.allowed_dependencies = '/tmp/attacker-allow-list.toml';
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
-DROP ROLE plrust_deps_user;
+DROP OWNED BY plrust_attacker;
+REVOKE CREATE ON SCHEMA public FROM plrust_attacker;
+DROP ROLE plrust_attacker;
 
 -- Unset (the default): no dependencies at all.
 SET plrust.allowed_dependencies = '';

@@ -1,7 +1,13 @@
 -- postgrestd at run time: each case names the escape a body attempts through std and
 -- shows that std refuses it (Err(Unsupported), or a panic that becomes an ERROR), and
 -- that the backend and the session go on. These bodies pass the trust checks: only
--- postgrestd stands between them and the OS.
+-- postgrestd stands between them and the OS. Runs as the ordinary role from trust_checks.
+
+-- Where the server's files and socket are (the attacker guesses; we look them up).
+SELECT current_setting('data_directory') AS datadir,
+       current_setting('unix_socket_directories') || '/.s.PGSQL.' || current_setting('port') AS socket
+\gset
+SET ROLE plrust_attacker;
 
 -- Attack: read the server's files.
 CREATE FUNCTION escape_read_file(path text) RETURNS text STRICT LANGUAGE plrust AS $$
@@ -11,8 +17,26 @@ CREATE FUNCTION escape_read_file(path text) RETURNS text STRICT LANGUAGE plrust 
     }))
 $$;
 SELECT escape_read_file('/etc/passwd');
-SELECT escape_read_file(current_setting('data_directory') || '/postgresql.auto.conf');
-SELECT escape_read_file(current_setting('data_directory') || '/global/pg_control');
+SELECT escape_read_file(:'datadir' || '/postgresql.auto.conf');
+SELECT escape_read_file(:'datadir' || '/global/pg_control');
+
+-- Attack: the same through an alias, an extension trait and a local macro.
+CREATE FUNCTION escape_fs_alias() RETURNS text LANGUAGE plrust AS $$
+    use std::fs as f;
+    Ok(Some(format!("{:?}", f::read("/etc/passwd").map_err(|e| e.to_string()))))
+$$;
+SELECT escape_fs_alias();
+CREATE FUNCTION escape_fs_unix_ext() RETURNS text LANGUAGE plrust AS $$
+    use std::os::unix::fs::OpenOptionsExt;
+    let r = std::fs::OpenOptions::new().read(true).custom_flags(0o400000).open("/etc/passwd");
+    Ok(Some(format!("{:?}", r.map(|_| ()).map_err(|e| e.to_string()))))
+$$;
+SELECT escape_fs_unix_ext();
+CREATE FUNCTION escape_fs_macro() RETURNS text LANGUAGE plrust AS $$
+    macro_rules! slurp { ($p:expr) => { std::fs::read_to_string($p) } }
+    Ok(Some(format!("{:?}", slurp!("/etc/passwd").map_err(|e| e.to_string()))))
+$$;
+SELECT escape_fs_macro();
 
 -- Attack: write or delete files.
 CREATE FUNCTION escape_write_file() RETURNS text LANGUAGE plrust AS $$
@@ -41,6 +65,12 @@ CREATE FUNCTION escape_network(port int) RETURNS text STRICT LANGUAGE plrust AS 
     Ok(Some(format!("{c:?}\n{b:?}\n{u:?}\n{d:?}\n{s:?}")))
 $$;
 SELECT escape_network(current_setting('port')::int);
+-- Attack: the server's own Unix socket.
+CREATE FUNCTION escape_unix_socket(path text) RETURNS text STRICT LANGUAGE plrust AS $$
+    let r = std::os::unix::net::UnixStream::connect(path);
+    Ok(Some(format!("{:?}", r.map(|_| ()).map_err(|e| e.to_string()))))
+$$;
+SELECT escape_unix_socket(:'socket');
 
 -- Attack: run a program.
 CREATE FUNCTION escape_spawn() RETURNS text LANGUAGE plrust AS $$
@@ -66,7 +96,8 @@ SELECT pg_backend_pid() = :pid AS same_backend;
 -- Attack: read the server's environment and process state.
 CREATE FUNCTION escape_env() RETURNS text LANGUAGE plrust AS $$
     Ok(Some(format!(
-        "PATH={:?} PGDATA={:?} vars={} args={} cwd={:?} home={:?} temp={:?}",
+        "HOME={:?} PATH={:?} PGDATA={:?} vars={} args={} cwd={:?} home={:?} temp={:?}",
+        std::env::var("HOME").ok(),
         std::env::var("PATH").ok(),
         std::env::var_os("PGDATA"),
         std::env::vars_os().count(),
@@ -129,3 +160,4 @@ CREATE FUNCTION still_works() RETURNS bool LANGUAGE plrust AS $$
 $$;
 SELECT still_works();
 SELECT 1 AS session_goes_on;
+RESET ROLE;

@@ -1,7 +1,12 @@
 -- The trust checks: each case names the attack it tries and shows the exact ERROR
 -- (check name, line and column of the body) and SQLSTATE 42501. Nothing is compiled:
 -- the checks run on the body's tokens, including inside macro arguments and
--- macro_rules! bodies, before rustc sees it.
+-- macro_rules! bodies, before rustc sees it. Like the sandbox and dependency suites
+-- after it, it runs as an ordinary role (dropped at the end of dependencies.sql).
+
+CREATE ROLE plrust_attacker;
+GRANT CREATE ON SCHEMA public TO plrust_attacker;
+SET ROLE plrust_attacker;
 
 -- Attack: read the build environment through env! nested in another macro's arguments
 -- (this returns the build's PATH in the original PL/Rust).
@@ -59,6 +64,13 @@ CREATE FUNCTION attack_extern_crate() RETURNS int LANGUAGE plrust AS $$
     Ok(None)
 $$;
 \echo :LAST_ERROR_SQLSTATE
+-- Attack: override the extension's own _PG_init by exporting a symbol of that name.
+CREATE FUNCTION attack_no_mangle_pg_init() RETURNS int LANGUAGE plrust AS $$
+    #[no_mangle]
+    pub extern "C" fn _PG_init() {}
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
 -- Attack: override the server's malloc by exporting a symbol.
 CREATE FUNCTION attack_no_mangle() RETURNS int LANGUAGE plrust AS $$
     #[no_mangle]
@@ -73,9 +85,21 @@ CREATE FUNCTION attack_init_array() RETURNS int LANGUAGE plrust AS $$
     Ok(None)
 $$;
 \echo :LAST_ERROR_SQLSTATE
+-- Attack: allow unsafe code with an inner attribute at the top of the body.
+CREATE FUNCTION attack_allow_unsafe() RETURNS int LANGUAGE plrust AS $$
+    #![allow(unsafe_code)]
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
 -- Attack: change lints for the surrounding code with an inner attribute.
 CREATE FUNCTION attack_inner_attribute() RETURNS int LANGUAGE plrust AS $$
     fn f() { #![allow(unsafe_code)] }
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
+-- Attack: reach std's internals under another name.
+CREATE FUNCTION attack_extern_crate_std() RETURNS int LANGUAGE plrust AS $$
+    extern crate std as s;
     Ok(None)
 $$;
 \echo :LAST_ERROR_SQLSTATE
@@ -88,6 +112,11 @@ $$;
 -- Attack: write to the server's stdout/stderr.
 CREATE FUNCTION attack_println() RETURNS int LANGUAGE plrust AS $$
     println!("into the server log");
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION attack_eprintln() RETURNS int LANGUAGE plrust AS $$
+    eprintln!("into the server log");
     Ok(None)
 $$;
 \echo :LAST_ERROR_SQLSTATE
@@ -125,6 +154,18 @@ CREATE FUNCTION attack_implied_bounds() RETURNS text LANGUAGE plrust AS $$
     }
     let s = bad(&String::from("freed"));
     Ok(Some(s.clone()))
+$$;
+\echo :LAST_ERROR_SQLSTATE
+-- Attack: cve-rs's lifetime expansion (the same hole, as that crate writes it).
+CREATE FUNCTION attack_cve_rs() RETURNS text LANGUAGE plrust AS $$
+    const STATIC_UNIT: &&() = &&();
+    fn lifetime_translator<'a, 'b, T: ?Sized>(_val_a: &'a &'b (), val_b: &'b T) -> &'a T { val_b }
+    fn expand<'a, 'b, T: ?Sized>(x: &'a T) -> &'b T {
+        let f: for<'x> fn(_, &'x T) -> &'b T = lifetime_translator;
+        f(STATIC_UNIT, x)
+    }
+    let dangling: &String = expand(&String::from("freed"));
+    Ok(Some(dangling.clone()))
 $$;
 \echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION attack_dyn_fn() RETURNS int LANGUAGE plrust AS $$
@@ -166,7 +207,32 @@ CREATE FUNCTION attack_turbofish_dyn() RETURNS int LANGUAGE plrust AS $$
 $$;
 \echo :LAST_ERROR_SQLSTATE
 
+-- Attack: make rustc itself run away. Each ends in an ERROR within rustc's limits
+-- (README, "The sandbox"); the server is unharmed.
+-- A const evaluation that never ends: rustc gives up.
+CREATE FUNCTION attack_const_eval_loop() RETURNS int8 LANGUAGE plrust AS $$
+    const X: u64 = { let mut i = 0u64; loop { i = i.wrapping_add(1); } };
+    Ok(Some(X as i64))
+$$;
+\echo :LAST_ERROR_SQLSTATE
+-- A macro that expands itself twice per level: rustc's recursion limit.
+CREATE FUNCTION attack_macro_recursion() RETURNS int LANGUAGE plrust AS $$
+    macro_rules! bomb { () => { bomb!(); bomb!(); }; }
+    bomb!();
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
+-- A macro that doubles its input per level: rustc's memory limit.
+CREATE FUNCTION attack_macro_memory_bomb() RETURNS int LANGUAGE plrust AS $$
+    macro_rules! bomb { ($($t:tt)*) => { bomb!($($t)* $($t)*); }; }
+    bomb!(x);
+    Ok(None)
+$$;
+\echo :LAST_ERROR_SQLSTATE
+SELECT 1 AS server_unharmed;
+
 -- None of the refused functions exist, and nothing was built for them.
+RESET ROLE;
 SELECT count(*) AS attack_functions_created FROM pg_proc WHERE proname LIKE 'attack\_%';
 SELECT count(*) AS files_left_in_work_dir FROM pg_ls_dir(current_setting('plrust.work_dir'));
 
