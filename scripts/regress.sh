@@ -24,7 +24,8 @@ pg() { psql -h 127.0.0.1 -p "$TEST_PORT" -U postgres -XAtc "$1" postgres; }
 started=$(pg "SELECT pg_postmaster_start_time()")
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(--schedule=tests/pg_regress/schedule); fi
 rc=0
-/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/regress/pg_regress \
+# A runaway that is not stopped must fail the run, not hang it.
+timeout 1200 /usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/regress/pg_regress \
   --bindir=/usr/lib/postgresql/$PG_MAJOR/bin \
   --inputdir=tests/pg_regress --outputdir="$TEST_DIR/results" \
   --host=127.0.0.1 --port="$TEST_PORT" --user=postgres --dbname=plrust_regress \

@@ -136,12 +136,139 @@ pub mod __glue {
     /// Run the body's wrapper so that a panic or a Rust-raised error becomes a
     /// PostgreSQL ERROR (raised with `ereport`, i.e. a `longjmp` out of this library).
     ///
+    /// An ERROR PostgreSQL raised during the call (a cancel, a timeout, the stack depth
+    /// check) ends the call with that ERROR even if the body caught the unwinding and
+    /// carried on: see [`probe`].
+    ///
     /// # Safety
     /// Must be the outermost frame of the exported entry point: the frames above it are
     /// PostgreSQL's (or PL/Rust's FFI boundary) and hold nothing with a destructor.
     pub unsafe fn guard<F: FnOnce() -> Datum>(f: F) -> Datum {
+        sticky::clear();
         // SAFETY: the caller guarantees only trivially-deallocated frames above us.
-        unsafe { pg_sys::panic::pgrx_extern_c_guard(f) }
+        unsafe {
+            pg_sys::panic::pgrx_extern_c_guard(|| {
+                let datum = f();
+                sticky::reraise();
+                datum
+            })
+        }
+    }
+
+    unsafe extern "C" {
+        // Plain C, never raises: called directly, without pgrx's setjmp boundary.
+        #[link_name = "stack_is_too_deep"]
+        fn pg_stack_is_too_deep() -> bool;
+    }
+
+    /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
+    /// pending interrupt (cancel, `statement_timeout`, terminate) by raising its ERROR.
+    /// A load and a branch when nothing is pending.
+    #[inline(always)]
+    pub fn probe() {
+        // SAFETY: a sig_atomic_t set by the backend's signal handlers; this read is what
+        // CHECK_FOR_INTERRUPTS() does.
+        let pending = unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) };
+        if pending != 0 || sticky::raised() {
+            interrupted();
+        }
+    }
+
+    /// At every function entry of a body: [`probe`], and the stack depth check against
+    /// `max_stack_depth` (ERROR 54001 instead of overflowing the stack).
+    #[inline(always)]
+    pub fn probe_entry() {
+        probe();
+        // SAFETY: a pure function of the current stack pointer and the backend's stack base.
+        if unsafe { pg_stack_is_too_deep() } {
+            too_deep();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn interrupted() {
+        sticky::reraise();
+        sticky::record(|| {
+            pgrx::check_for_interrupts!();
+        });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep() {
+        // SAFETY: raises the backend's own "stack depth limit exceeded" ERROR, which
+        // pgrx's boundary turns into a Rust panic.
+        sticky::record(|| unsafe { pg_sys::check_stack_depth() });
+    }
+
+    /// The first ERROR PostgreSQL raised during the current call, kept so that every later
+    /// probe and the end of the call raise it again: a body cannot swallow it.
+    mod sticky {
+        use std::cell::RefCell;
+        use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
+        use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+        // The backend is single-threaded: the flag is read on every probe, the report
+        // only once an error happened.
+        static RAISED: AtomicBool = AtomicBool::new(false);
+        thread_local! {
+            static REPORT: RefCell<Option<(PgSqlErrorCode, String, Option<String>, Option<String>)>> =
+                const { RefCell::new(None) };
+        }
+
+        pub fn clear() {
+            RAISED.store(false, Ordering::Relaxed);
+            REPORT.with(|r| r.borrow_mut().take());
+        }
+
+        #[inline(always)]
+        pub fn raised() -> bool {
+            RAISED.load(Ordering::Relaxed)
+        }
+
+        /// Run `f`, which may raise a PostgreSQL ERROR; if it does, remember it and let it
+        /// unwind.
+        pub fn record(f: impl FnOnce()) {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+                if let Some(CaughtError::PostgresError(e)) = payload.downcast_ref::<CaughtError>() {
+                    let saved = (
+                        e.sql_error_code(),
+                        e.message().to_owned(),
+                        e.detail().map(String::from),
+                        e.hint().map(String::from),
+                    );
+                    REPORT.with(|r| *r.borrow_mut() = Some(saved));
+                    RAISED.store(true, Ordering::Relaxed);
+                }
+                resume_unwind(payload);
+            }
+        }
+
+        /// If an ERROR was raised during this call, raise it again.
+        pub fn reraise() {
+            if !raised() {
+                return;
+            }
+            let saved = REPORT.with(|r| r.borrow().clone());
+            let (code, message, detail, hint) = saved.unwrap_or((
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                "an earlier error in this call".into(),
+                None,
+                None,
+            ));
+            let mut report = ErrorReport::new(code, message, "plrust");
+            if let Some(detail) = detail {
+                report = report.set_detail(detail);
+            }
+            if let Some(hint) = hint {
+                report = report.set_hint(hint);
+            }
+            report.report(PgLogLevel::ERROR);
+        }
     }
 
     /// Argument `n` of the call, `None` when it is SQL NULL.

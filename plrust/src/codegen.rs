@@ -16,8 +16,8 @@ use quote::{format_ident, quote};
 
 use crate::dependencies::Extern;
 use crate::error::PlRustError;
+use crate::instrument::{InstrumentedBody, Shift, PROBE_ENTRY};
 use crate::pg_proc::ProcDef;
-use crate::trust::CheckedBody;
 use crate::types::{self, Position};
 
 /// The Rust view of a function's SQL signature.
@@ -98,8 +98,10 @@ pub struct GeneratedCrate {
     pub user_rs: String,
     /// How many characters of ours precede the user's text on line 1 of `user.rs`.
     pub line1_offset: usize,
-    /// The user's code, for rendering diagnostics against it.
+    /// The user's code as written, for rendering diagnostics against it.
     pub user_code: String,
+    /// Where the instrumentation inserted text into the user's lines.
+    pub shifts: Vec<Shift>,
 }
 
 /// The name of the ELF section whose contents name the target a library was built for.
@@ -108,7 +110,11 @@ pub const TARGET_SECTION: &str = ".plrust_target";
 pub const ENTRY_SYMBOL: &str = "plrust_entry";
 pub const INIT_SYMBOL: &str = "plrust_init";
 
-pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) -> GeneratedCrate {
+pub fn generate(
+    signature: &Signature,
+    body: &InstrumentedBody,
+    target_triple: &str,
+) -> GeneratedCrate {
     let params = signature.args.iter().map(|(name, ty)| quote!(#name: #ty));
     let ret = &signature.ret;
     let prefix = quote! {
@@ -121,7 +127,9 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
     .to_string()
         + " {";
     // The user's text follows on the same line: keep line numbers, shift only line 1.
-    let user_rs = format!("{prefix}{}\n}}\n", body.code());
+    // The function itself starts with an entry probe (interrupts, stack depth).
+    let prefix = format!("{prefix}{PROBE_ENTRY}");
+    let user_rs = format!("{prefix}{}\n}}\n", body.code);
 
     let getter = if signature.strict {
         quote!(strict_arg)
@@ -185,8 +193,9 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
         lib_rs,
         line1_offset: prefix.chars().count(),
         user_rs,
-        user_code: body.code().to_owned(),
-        dependencies: body.dependencies().map(String::from),
+        user_code: body.original.clone(),
+        shifts: body.shifts.clone(),
+        dependencies: body.dependencies.clone(),
         externs: Vec::new(),
         dependency_dirs: Vec::new(),
     }
@@ -196,6 +205,7 @@ pub fn generate(signature: &Signature, body: &CheckedBody, target_triple: &str) 
 mod unit_tests {
     use super::*;
     use crate::body::parse;
+    use crate::instrument::instrument;
     use crate::pg_proc::ProcArg;
     use crate::trust::check;
     use pgrx::pg_catalog::pg_proc::ProKind;
@@ -233,7 +243,7 @@ mod unit_tests {
     fn user_code_keeps_its_lines() {
         let d = def(&[("x", pg_sys::INT4OID)], pg_sys::INT4OID, true);
         let sig = Signature::new(&d, name).unwrap();
-        let body = check(parse("\n  Ok(Some(x + 1))\n").unwrap()).unwrap();
+        let body = instrument(check(parse("\n  Ok(Some(x + 1))\n").unwrap()).unwrap()).unwrap();
         let g = generate(&sig, &body, "x86_64-postgres-linux-gnu");
         let lines: Vec<&str> = g.user_rs.lines().collect();
         assert_eq!(lines[1], "  Ok(Some(x + 1))");
@@ -255,7 +265,7 @@ mod unit_tests {
         );
         let g = generate(
             &Signature::new(&d, name).unwrap(),
-            &check(parse("Ok(None)").unwrap()).unwrap(),
+            &instrument(check(parse("Ok(None)").unwrap()).unwrap()).unwrap(),
             "t",
         );
         assert!(has(&g.user_rs, "a: Option<&'a str>"), "{}", g.user_rs);

@@ -94,6 +94,7 @@ fn span_location(
     if line > krate.user_code.split('\n').count() {
         return None;
     }
+    let column = crate::instrument::original_column(&krate.shifts, line, column);
     Some(BodyLocation { line, column })
 }
 
@@ -142,6 +143,7 @@ mod unit_tests {
     fn krate(code: &str) -> GeneratedCrate {
         GeneratedCrate {
             dependencies: None,
+            shifts: Vec::new(),
             externs: Vec::new(),
             dependency_dirs: Vec::new(),
             lib_rs: String::new(),

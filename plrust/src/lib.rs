@@ -20,6 +20,7 @@ mod dependencies;
 mod diagnostics;
 mod elf;
 mod error;
+mod instrument;
 mod loader;
 mod pg_proc;
 mod pipeline;

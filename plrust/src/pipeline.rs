@@ -11,6 +11,7 @@ use crate::codegen::{self, GeneratedCrate, Signature};
 use crate::compile;
 use crate::dependencies;
 use crate::error::PlRustError;
+use crate::instrument;
 use crate::pg_proc::{self, ProcDef};
 use crate::settings;
 use crate::toolchain::{self, Toolchain};
@@ -33,7 +34,7 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
     ensure_built(krate, &key).map(|_| ())
 }
 
-/// Stages 1-3: parse, check and generate. Cheap (no IO), and its output is what the
+/// Stages 1-3: parse, check, instrument and generate. Cheap (no IO), and its output is what the
 /// artifact key is computed from, so a call can find its artifact without the toolchain
 /// or the allow-list.
 pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
@@ -42,10 +43,11 @@ pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
         e => e,
     })?;
     let checked = trust::check(parsed)?;
+    let instrumented = instrument::instrument(checked)?;
     let signature = Signature::new(def, pg_proc::type_name)?;
     Ok(codegen::generate(
         &signature,
-        &checked,
+        &instrumented,
         toolchain::HOST_TARGET,
     ))
 }
@@ -123,6 +125,7 @@ mod unit_tests {
     fn krate(lib: &str, user: &str) -> GeneratedCrate {
         GeneratedCrate {
             dependencies: None,
+            shifts: Vec::new(),
             externs: Vec::new(),
             dependency_dirs: Vec::new(),
             lib_rs: lib.into(),

@@ -54,6 +54,8 @@ checks! {
         "they read the compiling process's environment";
     ASM = "asm", "inline assembly is not allowed",
         "assembly is outside every Rust guarantee";
+    CONST_FN = "const_fn", "`const fn` is not allowed",
+        "a const fn also runs at run time, where PL/Rust cannot make its loops cancellable";
     ASYNC = "async", "`async` and `.await` are not allowed",
         "there is no executor in a backend, and async desugaring has had soundness holes";
     LEAKY = "leaky", "`mem::forget` and `leak` are not allowed",
@@ -252,6 +254,7 @@ fn check_at(
                 "unsafe" => return found(UNSAFE),
                 "extern" => return found(EXTERN),
                 "async" | "await" => return found(ASYNC),
+                "const" if ident_is(next, "fn") => return found(CONST_FN),
                 "forget" | "leak" => return found(LEAKY),
                 "mod" if matches!(next, Some(TokenTree::Ident(_))) && punct_is(next2, ';') => {
                     return found(PATH_ATTRIBUTE)
@@ -633,6 +636,8 @@ mod unit_tests {
     fn asm_async_leaks_and_printing_are_refused() {
         assert_eq!(name("std::arch::asm!(\"nop\"); Ok(None)"), "asm");
         assert_eq!(name("async fn f() {}\nOk(None)"), "async");
+        assert_eq!(name("const fn spin() { loop {} }\nOk(None)"), "const_fn");
+        accepted("const N: usize = 3;\nOk(Some(N as i32))");
         assert_eq!(name("let f = async { 1 }; Ok(None)"), "async");
         assert_eq!(
             name("let v = vec![1]; std::mem::forget(v); Ok(None)"),

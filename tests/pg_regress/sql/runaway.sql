@@ -1,0 +1,125 @@
+-- Runaway bodies: each case names what it tries and shows the exact ERROR and SQLSTATE;
+-- the session then answers, and (checked by scripts/regress.sh after the suites) the
+-- server never restarted and no backend died.
+
+SET statement_timeout = '300ms';
+
+-- loop {} is cancelled by statement_timeout (57014).
+CREATE FUNCTION spin() RETURNS int LANGUAGE plrust AS $$ loop {} $$;
+SELECT spin();
+\echo :LAST_ERROR_SQLSTATE
+SELECT 1 AS answers;
+
+-- while true, and a long for over a range that does work.
+CREATE FUNCTION spin_while() RETURNS int LANGUAGE plrust AS $$
+    let mut n: u64 = 0;
+    while true { n = n.wrapping_mul(31).wrapping_add(7); }
+    Ok(Some(n as i32))
+$$;
+SELECT spin_while();
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION spin_for() RETURNS int8 LANGUAGE plrust AS $$
+    let mut acc: u64 = 0;
+    for i in 0..u64::MAX { acc = acc.rotate_left(5) ^ i; }
+    Ok(Some(acc as i64))
+$$;
+SELECT spin_for();
+\echo :LAST_ERROR_SQLSTATE
+
+-- An iterator chain whose work is in closures.
+CREATE FUNCTION spin_iter() RETURNS int8 LANGUAGE plrust AS $$
+    let n = (0u64..).map(|x| x.rotate_left(3)).filter(|x| x % 7 == 13).count();
+    Ok(Some(n as i64))
+$$;
+SELECT spin_iter();
+\echo :LAST_ERROR_SQLSTATE
+
+-- A body that catches the cancel with catch_unwind and keeps going: the call still ends
+-- with the cancel's ERROR.
+CREATE FUNCTION swallow_cancel() RETURNS int LANGUAGE plrust AS $$
+    let mut caught = 0;
+    loop {
+        let r = std::panic::catch_unwind(|| loop {});
+        if r.is_err() { caught += 1; }
+    }
+$$;
+SELECT swallow_cancel();
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION swallow_and_return() RETURNS text LANGUAGE plrust AS $$
+    let r = std::panic::catch_unwind(|| loop {});
+    Ok(Some(format!("swallowed: {}", r.is_err())))
+$$;
+SELECT swallow_and_return();
+\echo :LAST_ERROR_SQLSTATE
+SELECT 1 AS answers;
+RESET statement_timeout;
+
+-- Unbounded recursion: ERROR 54001, honouring max_stack_depth; never SIGSEGV.
+-- (black_box keeps the optimizer from turning the recursion into a loop.)
+CREATE FUNCTION recurse(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    fn down(n: i64) -> i64 { if n == 0 { 0 } else { 1 + std::hint::black_box(down(n - 1)) } }
+    Ok(Some(down(n)))
+$$;
+SELECT recurse(10);
+SELECT recurse(1000000000);
+\echo :LAST_ERROR_SQLSTATE
+-- Mutual recursion.
+CREATE FUNCTION ping_pong(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    fn ping(n: i64) -> i64 { if n == 0 { 0 } else { std::hint::black_box(pong(n - 1)) + 1 } }
+    fn pong(n: i64) -> i64 { if n == 0 { 0 } else { std::hint::black_box(ping(n - 1)) + 1 } }
+    Ok(Some(ping(n)))
+$$;
+SELECT ping_pong(100);
+SELECT ping_pong(1000000000);
+\echo :LAST_ERROR_SQLSTATE
+-- Recursion with large stack frames (64 KiB each).
+CREATE FUNCTION big_frames(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    fn deep(n: i64) -> i64 {
+        let mut frame = [0u8; 65536];
+        frame[(n as usize) % 65536] = 1;
+        if n == 0 { frame.iter().map(|b| *b as i64).sum() } else { deep(n - 1) + frame[0] as i64 }
+    }
+    Ok(Some(deep(n)))
+$$;
+SELECT big_frames(3);
+SELECT big_frames(1000000);
+\echo :LAST_ERROR_SQLSTATE
+-- A smaller max_stack_depth is honoured too.
+SET max_stack_depth = '200kB';
+SELECT recurse(100000);
+\echo :LAST_ERROR_SQLSTATE
+RESET max_stack_depth;
+SELECT recurse(10) AS answers;
+
+-- pg_cancel_backend and pg_terminate_backend from a second session.
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect('victim', 'host=127.0.0.1 port=' || current_setting('port') ||
+                               ' dbname=' || current_database() || ' user=' || current_user);
+SELECT pid AS victim_pid FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+-- Wait (at most 10 s) until the victim is running its query, so the signal cannot miss it.
+CREATE FUNCTION wait_until_running(p int, q text) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..200 LOOP
+        IF EXISTS (SELECT FROM pg_stat_activity WHERE pid = p AND state = 'active' AND query = q) THEN
+            PERFORM pg_sleep(0.1);
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN false;
+END $$;
+SELECT dblink_send_query('victim', 'SELECT spin()');
+SELECT wait_until_running(:victim_pid, 'SELECT spin()');
+SELECT pg_cancel_backend(:victim_pid);
+SELECT * FROM dblink_get_result('victim') AS t(x int);
+-- The cancelled session goes on: it answers its next query.
+SELECT * FROM dblink_get_result('victim') AS t(x int);
+SELECT * FROM dblink('victim', 'SELECT 41 + 1') AS t(x int);
+-- pg_terminate_backend ends a body that swallows cancels.
+SELECT dblink_send_query('victim', 'SELECT swallow_cancel()');
+SELECT wait_until_running(:victim_pid, 'SELECT swallow_cancel()');
+SELECT pg_terminate_backend(:victim_pid, 5000);
+SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_pid;
+SELECT dblink_disconnect('victim');
+DROP EXTENSION dblink;
+SELECT 1 AS answers;
