@@ -212,12 +212,20 @@ pub mod __glue {
         use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
         use pgrx::{PgLogLevel, PgSqlErrorCode};
 
+        /// What is kept of the ERROR to raise it again.
+        #[derive(Clone)]
+        struct Saved {
+            code: PgSqlErrorCode,
+            message: String,
+            detail: Option<String>,
+            hint: Option<String>,
+        }
+
         // The backend is single-threaded: the flag is read on every probe, the report
         // only once an error happened.
         static RAISED: AtomicBool = AtomicBool::new(false);
         thread_local! {
-            static REPORT: RefCell<Option<(PgSqlErrorCode, String, Option<String>, Option<String>)>> =
-                const { RefCell::new(None) };
+            static REPORT: RefCell<Option<Saved>> = const { RefCell::new(None) };
         }
 
         pub fn clear() {
@@ -235,12 +243,12 @@ pub mod __glue {
         pub fn record(f: impl FnOnce()) {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
                 if let Some(CaughtError::PostgresError(e)) = payload.downcast_ref::<CaughtError>() {
-                    let saved = (
-                        e.sql_error_code(),
-                        e.message().to_owned(),
-                        e.detail().map(String::from),
-                        e.hint().map(String::from),
-                    );
+                    let saved = Saved {
+                        code: e.sql_error_code(),
+                        message: e.message().to_owned(),
+                        detail: e.detail().map(String::from),
+                        hint: e.hint().map(String::from),
+                    };
                     REPORT.with(|r| *r.borrow_mut() = Some(saved));
                     RAISED.store(true, Ordering::Relaxed);
                 }
@@ -253,18 +261,17 @@ pub mod __glue {
             if !raised() {
                 return;
             }
-            let saved = REPORT.with(|r| r.borrow().clone());
-            let (code, message, detail, hint) = saved.unwrap_or((
-                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                "an earlier error in this call".into(),
-                None,
-                None,
-            ));
-            let mut report = ErrorReport::new(code, message, "plrust");
-            if let Some(detail) = detail {
+            let saved = REPORT.with(|r| r.borrow().clone()).unwrap_or(Saved {
+                code: PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                message: "an earlier error in this call".into(),
+                detail: None,
+                hint: None,
+            });
+            let mut report = ErrorReport::new(saved.code, saved.message, "plrust");
+            if let Some(detail) = saved.detail {
                 report = report.set_detail(detail);
             }
-            if let Some(hint) = hint {
+            if let Some(hint) = saved.hint {
                 report = report.set_hint(hint);
             }
             report.report(PgLogLevel::ERROR);
