@@ -145,6 +145,7 @@ pub mod __glue {
     /// PostgreSQL's (or PL/Rust's FFI boundary) and hold nothing with a destructor.
     pub unsafe fn guard<F: FnOnce() -> Datum>(f: F) -> Datum {
         sticky::clear();
+        stack::set_limit();
         // SAFETY: the caller guarantees only trivially-deallocated frames above us.
         unsafe {
             pg_sys::panic::pgrx_extern_c_guard(|| {
@@ -155,11 +156,6 @@ pub mod __glue {
         }
     }
 
-    unsafe extern "C" {
-        // Plain C, never raises: called directly, without pgrx's setjmp boundary.
-        #[link_name = "stack_is_too_deep"]
-        fn pg_stack_is_too_deep() -> bool;
-    }
 
     /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
     /// pending interrupt (cancel, `statement_timeout`, terminate) by raising its ERROR.
@@ -175,13 +171,53 @@ pub mod __glue {
     }
 
     /// At every function entry of a body: [`probe`], and the stack depth check against
-    /// `max_stack_depth` (ERROR 54001 instead of overflowing the stack).
+    /// `max_stack_depth` (ERROR 54001 instead of overflowing the stack): a compare of the
+    /// stack pointer with a limit computed once per call.
     #[inline(always)]
     pub fn probe_entry() {
         probe();
-        // SAFETY: a pure function of the current stack pointer and the backend's stack base.
-        if unsafe { pg_stack_is_too_deep() } {
+        if stack::beyond_limit() {
             too_deep();
+        }
+    }
+
+    /// The stack limit, as PostgreSQL's `check_stack_depth()` computes it: the backend's
+    /// stack base minus `max_stack_depth`. The stack grows down on every platform we build for.
+    mod stack {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use pgrx::pg_sys;
+
+        static BASE: AtomicUsize = AtomicUsize::new(0);
+        static LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+        unsafe extern "C" {
+            // Plain C, never raise: called directly, without pgrx's setjmp boundary.
+            fn set_stack_base() -> *mut std::ffi::c_char;
+            fn restore_stack_base(base: *mut std::ffi::c_char);
+        }
+
+        /// Recompute the limit (max_stack_depth may have changed since the last call).
+        pub fn set_limit() {
+            let mut base = BASE.load(Ordering::Relaxed);
+            if base == 0 {
+                // SAFETY: reads the backend's stack base by setting it and putting it back.
+                base = unsafe {
+                    let old = set_stack_base();
+                    restore_stack_base(old);
+                    old as usize
+                };
+                BASE.store(base, Ordering::Relaxed);
+            }
+            // SAFETY: a GUC variable of the backend.
+            let depth = unsafe { pg_sys::max_stack_depth } as usize * 1024;
+            LIMIT.store(base.saturating_sub(depth), Ordering::Relaxed);
+        }
+
+        #[inline(always)]
+        pub fn beyond_limit() -> bool {
+            let marker = 0u8;
+            (std::ptr::addr_of!(marker) as usize) < LIMIT.load(Ordering::Relaxed)
         }
     }
 
