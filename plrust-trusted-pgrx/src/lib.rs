@@ -156,7 +156,6 @@ pub mod __glue {
         }
     }
 
-
     /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
     /// pending interrupt (cancel, `statement_timeout`, terminate) by raising its ERROR.
     /// A load and a branch when nothing is pending.
