@@ -263,9 +263,12 @@ pub mod __glue {
             static REPORT: RefCell<Option<Saved>> = const { RefCell::new(None) };
         }
 
+        /// At the start of every call; touches the thread-local only after an error.
+        #[inline(always)]
         pub fn clear() {
-            RAISED.store(false, Ordering::Relaxed);
-            REPORT.with(|r| r.borrow_mut().take());
+            if RAISED.swap(false, Ordering::Relaxed) {
+                REPORT.with(|r| r.borrow_mut().take());
+            }
         }
 
         #[inline(always)]
