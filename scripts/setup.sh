@@ -29,8 +29,10 @@ step() { printf '\n== setup: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (it installs packages and $PLRUST_HOME)" >&2; exit 1; }
 
 step "apt packages"
+# libssl-dev + pkg-config: cargo-pgrx links OpenSSL; clang/libclang: pgrx's bindgen;
+# lld: the linker of the postgres targets; sudo: running the server as postgres.
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR sudo build-essential
-          clang libclang-dev lld pkg-config python3 ca-certificates curl)
+          clang libclang-dev lld pkg-config libssl-dev python3 ca-certificates curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,6 +51,8 @@ if ! command -v rustup >/dev/null; then
 fi
 rustup toolchain install "$RUST_VERSION" --profile minimal \
   --component rust-src --component rustfmt --component clippy --component llvm-tools 2>&1 | tail -n 1
+# Also when the toolchain was already there (possibly linked to another channel).
+rustup component add --toolchain "$RUST_VERSION" rust-src rustfmt clippy llvm-tools 2>&1 | tail -n 1
 cd "$repo"   # rust-toolchain.toml pins $RUST_VERSION for everything below
 rustc --version
 
