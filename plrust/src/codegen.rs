@@ -1,11 +1,10 @@
 //! Stage 3: instrumented body + signature -> a generated crate (two source files).
 //!
 //! `user.rs` holds the user's code (verbatim but for the probes of `instrument`), inside
-//! the function PL/Rust calls; the
-//! module is compiled under `#![forbid(unsafe_code)]`. Everything on line 1 before the
-//! user's first line is ours (the imports and the signature), so every line of the body
-//! keeps its number and only line 1's columns shift, by the prefix length recorded in
-//! `GeneratedCrate::line1_offset`.
+//! the function PL/Rust calls; the module is compiled under `#![forbid(unsafe_code)]`.
+//! Everything on line 1 before the user's first line is ours (the imports, the signature
+//! and the entry probe), so every line of the body keeps its number and only line 1's
+//! columns shift, by the prefix length recorded in `GeneratedCrate::line1_offset`.
 //!
 //! `lib.rs` is the FFI glue, generated with `quote`: the exported entry point that reads
 //! the arguments from `fcinfo`, calls the body and converts its result. It is the only
