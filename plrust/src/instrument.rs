@@ -141,11 +141,10 @@ impl Instrumenter<'_> {
                 line: start.line.max(1),
                 column: start.column + 1,
             };
+            let check = crate::trust::UNINSTRUMENTABLE_MACRO;
             self.error = Some(PlRustError::TrustCheck {
-                check: "uninstrumentable_macro",
-                message: format!(
-                    "{what}: PL/Rust cannot make code inside it cancellable; write loops, closures and functions outside macros"
-                ),
+                check: check.name,
+                message: format!("{} ({what})", check.forbids),
                 location,
                 excerpt: excerpt(self.code, location),
             });

@@ -30,7 +30,7 @@ pub struct TrustCheck {
 
 macro_rules! checks {
     ($($id:ident = $name:literal, $forbids:literal, $why:literal;)*) => {
-        $(const $id: &TrustCheck = &TrustCheck { name: $name, forbids: $forbids, why: $why };)*
+        $(pub(crate) const $id: &TrustCheck = &TrustCheck { name: $name, forbids: $forbids, why: $why };)*
         /// Every trust check, in the order they are documented.
         pub const CHECKS: &[&TrustCheck] = &[$($id),*];
     };
@@ -78,6 +78,9 @@ checks! {
         "they reach an unsoundness in trait object coercion (rust-lang/rust#57893)";
     MACRO_RENAMES = "macro_renames", "renaming a forbidden macro with `use ... as` is not allowed",
         "a renamed macro would be invisible to the checks above";
+    UNINSTRUMENTABLE_MACRO = "uninstrumentable_macro",
+        "loops, closures and functions inside macro code that is not Rust syntax are not allowed",
+        "PL/Rust makes loops cancellable by instrumenting them (see instrument.rs), which needs to parse them";
 }
 
 /// The code of a body every trust check accepted. Only `check` makes one.
