@@ -129,8 +129,8 @@ pub mod __glue {
     /// Call once, from the backend's main thread, before any call through `guard`.
     pub unsafe fn init() {
         // Record panic locations instead of printing them to the server's stderr; the
-        // guard turns the panic into an ERROR that carries the message.
-        pgrx::pg_sys::panic::register_pg_guard_panic_hook();
+        // guard turns the panic into an ERROR that carries the message and body line.
+        postpanic::install_hook();
     }
 
     /// Run the body's wrapper so that a panic or a Rust-raised error becomes a
@@ -149,9 +149,11 @@ pub mod __glue {
         // SAFETY: the caller guarantees only trivially-deallocated frames above us.
         unsafe {
             pg_sys::panic::pgrx_extern_c_guard(|| {
-                let datum = f();
-                sticky::reraise();
-                datum
+                postpanic::located(|| {
+                    let datum = f();
+                    sticky::reraise();
+                    datum
+                })
             })
         }
     }
