@@ -5,8 +5,8 @@
 //! handler runs it, the inline handler serves `DO` blocks. Everything else is a stage
 //! of the data flow, one module each, in this order:
 //!
-//! `pg_proc` (catalog row) -> `body` (parsed) -> `trust` (checked) -> `codegen`
-//! (generated crate) -> `compile` (built artifact) -> `artifact_store` (stored) ->
+//! `pg_proc` (catalog row) -> `body` (parsed) -> `trust` (checked) -> `instrument`
+//! (probes in place) -> `codegen` (generated crate, `dependencies` resolved) -> `compile` (built artifact) -> `artifact_store` (stored) ->
 //! `loader` (loaded library) -> `cache` (per-backend, per-call pointer).
 
 use pgrx::prelude::*;
