@@ -2,9 +2,10 @@
 # Set everything up (scripts/setup.sh), then run every test:
 #   0. the postgrestd probes: std built for the postgres target refuses OS access
 #   1. cargo fmt --check and cargo clippy -D warnings
-#   2. unit tests and in-server tests (cargo pgrx test, which runs both: the pure stages
+#   2. unit tests of the runtime crates linked into function libraries
+#   3. unit tests and in-server tests (cargo pgrx test, which runs both: the pure stages
 #      without a server, the #[pg_test]s inside a pgrx-managed cluster)
-#   3. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
+#   4. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
 #      checking afterwards that the server never restarted or crashed
 # Ends with a line "N passed, N failed" (suites counted as one each).
 set -euo pipefail
@@ -28,6 +29,8 @@ run() {
 run "postgrestd probes (std refuses OS access)" postgrestd/test.sh "$(uname -m | sed 's/arm64/aarch64/')" "${PLRUST_HOME:-/opt/plrust}/sysroot"
 run "cargo fmt" cargo fmt --all --check
 run "cargo clippy" cargo clippy --workspace --all-targets --no-default-features --features pg$PG_MAJOR -- -D warnings
+run "unit tests of the runtime crates (pallocator, postpanic)" \
+  cargo test -p pallocator -p postpanic --no-default-features --features "postpanic/pg$PG_MAJOR"
 pgrx_test() {
   local dir="$TEST_DIR-pgrx"
   rm -rf "$dir"

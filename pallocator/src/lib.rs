@@ -1,6 +1,392 @@
-//! The global allocator of PL/Rust function libraries: `alloc`/`dealloc`/`realloc`
-//! mapped to `palloc`/`pfree`/`repalloc` in a dedicated memory context.
+//! The global allocator of PL/Rust function libraries: Rust's heap in PostgreSQL memory.
 //!
-//! Not built yet: it lands with the runtime-safety issue. Until then function
-//! libraries use std's default (malloc-backed) allocator, and this crate is empty so
-//! that nothing pretends otherwise.
+//! Every allocation of a function library is a `palloc` chunk in one long-lived memory
+//! context per backend, "PL/Rust" (a child of `TopMemoryContext`, so it shows in
+//! `pg_backend_memory_contexts`), counted against a per-backend limit
+//! (`plrust.max_memory`). The context, the count and the limit live in one [`Arena`],
+//! which `plrust.so` defines under the symbol `plrust_arena` and every function library
+//! of the backend shares: the limit is for the backend, not per function.
+//!
+//! Invariant: the allocator never raises a PostgreSQL ERROR (a `longjmp` out of
+//! `GlobalAlloc::alloc` would skip Rust frames that hold locks on the heap). It uses
+//! `MemoryContextAllocExtended` with `MCXT_ALLOC_NO_OOM`, checks the size itself first
+//! (so palloc's "invalid memory alloc request size" cannot happen), and answers failure
+//! with a null pointer. Function libraries are compiled with `-Zoom=panic`, so Rust turns
+//! that null into a panic, which PL/Rust reports as ERROR 53200 (see [`take_failure`]).
+//!
+//! This crate has no dependencies: the few PostgreSQL functions it calls are declared
+//! here and resolved against the server when a library is loaded. The same crate is
+//! built for the host (`plrust.so` uses [`Arena`] to define the shared state) and for
+//! the postgres targets (function libraries use [`PallocAllocator`]).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+// The allocator itself is compiled only for the postgres targets; on the host (for
+// plrust.so) this crate is the shared `Arena`.
+#![cfg_attr(not(target_family = "postgres"), allow(dead_code, unused_imports))]
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+/// palloc's guaranteed alignment (MAXIMUM_ALIGNOF on every platform PostgreSQL supports
+/// that we build for). Larger alignments are made by over-allocating.
+const PALLOC_ALIGN: usize = 8;
+
+// From utils/palloc.h; unchanged since PostgreSQL 9.5.
+const MCXT_ALLOC_HUGE: i32 = 0x01;
+const MCXT_ALLOC_NO_OOM: i32 = 0x02;
+const MCXT_ALLOC_ZERO: i32 = 0x04;
+
+/// Once the limit has refused a request, the rest of the call may go this far past it:
+/// reporting the failure allocates (the panic's message and payload, the unwinding), and
+/// a refusal there would turn an ERROR into an abort. Cleared with the failure.
+pub const HEADROOM: usize = 1 << 20;
+
+/// What the limit stopped, or palloc refused, last: the size of that request, so the
+/// panic it becomes can be reported as "out of memory" with the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The size the Rust code asked for.
+    pub size: usize,
+    /// True when `plrust.max_memory` refused it; false when palloc found no memory.
+    pub over_limit: bool,
+    /// Bytes in use when it was refused.
+    pub used: usize,
+    /// The limit at that moment.
+    pub limit: usize,
+}
+
+/// The per-backend state every function library's allocator shares.
+///
+/// The backend is single-threaded (postgrestd refuses to spawn threads); atomics with
+/// `Relaxed` ordering make the shared static `Sync` at the cost of plain loads and
+/// stores.
+#[repr(C)]
+pub struct Arena {
+    /// The "PL/Rust" memory context; null until `plrust.so` creates it.
+    context: AtomicPtr<c_void>,
+    /// Bytes handed out and not yet returned (requested sizes, with alignment padding).
+    used: AtomicUsize,
+    /// `plrust.max_memory` in bytes, refreshed by `plrust.so` before every call.
+    limit: AtomicUsize,
+    /// Highest `used` seen.
+    peak: AtomicUsize,
+    /// The last refused request: its size + 1 (0 when none), whether it was the limit,
+    /// and the numbers at that moment.
+    failed_size: AtomicUsize,
+    failed_over_limit: AtomicUsize,
+    failed_used: AtomicUsize,
+    failed_limit: AtomicUsize,
+}
+
+impl Arena {
+    /// An arena with no context yet and a limit of zero (every request refused).
+    pub const fn new() -> Arena {
+        Arena {
+            context: AtomicPtr::new(std::ptr::null_mut()),
+            used: AtomicUsize::new(0),
+            limit: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            failed_size: AtomicUsize::new(0),
+            failed_over_limit: AtomicUsize::new(0),
+            failed_used: AtomicUsize::new(0),
+            failed_limit: AtomicUsize::new(0),
+        }
+    }
+
+    /// Give the arena its memory context (a `MemoryContext` that lives as long as the
+    /// backend). Called once, by `plrust.so`, before any function library is loaded.
+    pub fn set_context(&self, context: *mut c_void) {
+        self.context.store(context, Ordering::Relaxed);
+    }
+
+    /// Set the limit in bytes.
+    pub fn set_limit(&self, bytes: usize) {
+        self.limit.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes in use by the function libraries of this backend.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// The most bytes that were ever in use at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Forget any earlier failure (at the start of a call).
+    pub fn clear_failure(&self) {
+        self.failed_size.store(0, Ordering::Relaxed);
+    }
+
+    /// The last refused request since [`Arena::clear_failure`], if any.
+    pub fn failure(&self) -> Option<Failure> {
+        match self.failed_size.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Failure {
+                size: n - 1,
+                over_limit: self.failed_over_limit.load(Ordering::Relaxed) != 0,
+                used: self.failed_used.load(Ordering::Relaxed),
+                limit: self.failed_limit.load(Ordering::Relaxed),
+            }),
+        }
+    }
+
+    fn record_failure(&self, size: usize, over_limit: bool) {
+        self.failed_size
+            .store(size.saturating_add(1), Ordering::Relaxed);
+        self.failed_over_limit
+            .store(usize::from(over_limit), Ordering::Relaxed);
+        self.failed_used.store(self.used(), Ordering::Relaxed);
+        self.failed_limit
+            .store(self.limit.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Reserve `bytes` against the limit; false (and nothing reserved) if over it.
+    #[inline]
+    fn reserve(&self, bytes: usize) -> bool {
+        let used = self.used.load(Ordering::Relaxed);
+        let mut limit = self.limit.load(Ordering::Relaxed);
+        if self.failed_size.load(Ordering::Relaxed) != 0 {
+            limit = limit.saturating_add(HEADROOM);
+        }
+        if bytes > limit.saturating_sub(used) {
+            return false;
+        }
+        let used = used + bytes;
+        self.used.store(used, Ordering::Relaxed);
+        if used > self.peak.load(Ordering::Relaxed) {
+            self.peak.store(used, Ordering::Relaxed);
+        }
+        true
+    }
+
+    #[inline]
+    fn release(&self, bytes: usize) {
+        let used = self.used.load(Ordering::Relaxed);
+        self.used
+            .store(used.saturating_sub(bytes), Ordering::Relaxed);
+    }
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena::new()
+    }
+}
+
+/// How many bytes to ask palloc for to serve `layout`, alignment padding included.
+#[inline]
+fn padded_size(layout: Layout) -> Option<usize> {
+    if layout.align() <= PALLOC_ALIGN {
+        Some(layout.size())
+    } else {
+        // Room to move the start up to the alignment, with a word before it to remember
+        // palloc's pointer: the aligned address is at most `align` past palloc's.
+        layout.size().checked_add(layout.align())
+    }
+}
+
+/// Where an over-aligned block starts inside the palloc chunk at `raw`: the first
+/// `align`-aligned address at least one word past `raw`.
+#[inline]
+fn aligned_start(raw: usize, align: usize) -> usize {
+    (raw + PALLOC_ALIGN + align - 1) & !(align - 1)
+}
+
+/// The global allocator of function libraries. Declared `#[global_allocator]` by the
+/// generated crate; only meaningful inside a backend where `plrust.so` is loaded.
+pub struct PallocAllocator;
+
+#[cfg(target_family = "postgres")]
+mod backend {
+    use super::*;
+
+    unsafe extern "C" {
+        /// Defined by plrust.so, which the server loaded (RTLD_GLOBAL) before any function
+        /// library: one arena per backend, shared by all function libraries.
+        static plrust_arena: Arena;
+        fn MemoryContextAllocExtended(context: *mut c_void, size: usize, flags: i32)
+            -> *mut c_void;
+        fn pfree(pointer: *mut c_void);
+    }
+
+    #[inline]
+    pub fn arena() -> &'static Arena {
+        // SAFETY: a static of plrust.so, alive as long as the backend.
+        unsafe { &plrust_arena }
+    }
+
+    /// palloc `size` bytes in the arena's context; null if the limit or palloc refuses.
+    /// Never raises: `size` is checked against the limit (far below palloc's own
+    /// MaxAllocHugeSize) before palloc sees it, and NO_OOM makes palloc return null.
+    #[inline]
+    pub fn palloc(arena: &Arena, requested: usize, size: usize, zero: bool) -> *mut u8 {
+        let context = arena.context.load(Ordering::Relaxed);
+        if context.is_null() || !arena.reserve(size) {
+            arena.record_failure(requested, !context.is_null());
+            return std::ptr::null_mut();
+        }
+        let flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM | if zero { MCXT_ALLOC_ZERO } else { 0 };
+        // SAFETY: a live context; size is non-zero and within MaxAllocHugeSize (checked
+        // against the limit above, which plrust bounds far below it).
+        let p = unsafe { MemoryContextAllocExtended(context, size, flags) };
+        if p.is_null() {
+            arena.release(size);
+            arena.record_failure(requested, false);
+        }
+        p.cast()
+    }
+
+    #[inline]
+    pub fn free(arena: &Arena, pointer: *mut u8, size: usize) {
+        arena.release(size);
+        // SAFETY: `pointer` is a chunk this allocator got from palloc.
+        unsafe { pfree(pointer.cast()) }
+    }
+
+    fn alloc_impl(layout: Layout, zero: bool) -> *mut u8 {
+        let arena = arena();
+        let Some(size) = padded_size(layout) else {
+            arena.record_failure(layout.size(), true);
+            return std::ptr::null_mut();
+        };
+        let raw = palloc(arena, layout.size(), size, zero);
+        if raw.is_null() || layout.align() <= PALLOC_ALIGN {
+            return raw;
+        }
+        let start = aligned_start(raw as usize, layout.align());
+        let aligned = raw.wrapping_add(start - raw as usize);
+        // SAFETY: `aligned` is at least a word past `raw` and the chunk has `align` bytes
+        // of slack, so the word before it is inside the chunk and suitably aligned.
+        unsafe { aligned.cast::<*mut u8>().sub(1).write(raw) };
+        aligned
+    }
+
+    // SAFETY: every block is a palloc chunk (or inside one, for large alignments) that
+    // stays valid until freed here; the returned pointers honour the layout's alignment.
+    unsafe impl GlobalAlloc for PallocAllocator {
+        #[inline]
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            alloc_impl(layout, false)
+        }
+
+        #[inline]
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            alloc_impl(layout, true)
+        }
+
+        #[inline]
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            let size = padded_size(layout).unwrap_or(usize::MAX);
+            let raw = if layout.align() <= PALLOC_ALIGN {
+                ptr
+            } else {
+                // SAFETY: alloc_impl stored palloc's pointer in the word before `ptr`.
+                unsafe { ptr.cast::<*mut u8>().sub(1).read() }
+            };
+            free(arena(), raw, size);
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // PostgreSQL 15 has no repalloc that returns null instead of raising, so move
+            // the block: allocate, copy, free. (Growth is amortised by Vec and String.)
+            // SAFETY: GlobalAlloc's contract: `layout.align()` with `new_size` is valid.
+            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            let new = alloc_impl(new_layout, false);
+            if !new.is_null() {
+                // SAFETY: both blocks are live and at least min(old, new) bytes long.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+            }
+            new
+        }
+    }
+}
+
+/// The last allocation the limit or palloc refused in this backend since
+/// [`clear_failure`], if any: the panic Rust makes of it is reported as out of memory.
+#[cfg(target_family = "postgres")]
+pub fn take_failure() -> Option<Failure> {
+    let arena = backend::arena();
+    let failure = arena.failure();
+    arena.clear_failure();
+    failure
+}
+
+/// Forget earlier failures; at the start of every call.
+#[cfg(target_family = "postgres")]
+pub fn clear_failure() {
+    backend::arena().clear_failure();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_alignments_fit_in_the_padding() {
+        for align in [16usize, 32, 64, 4096] {
+            for raw in (0..2 * align).step_by(PALLOC_ALIGN).map(|o| 0x10_0000 + o) {
+                let start = aligned_start(raw, align);
+                assert_eq!(start % align, 0);
+                assert!(start >= raw + PALLOC_ALIGN, "no room for the back pointer");
+                assert!(start - raw <= align, "block would overrun the chunk");
+            }
+        }
+        let layout = Layout::from_size_align(100, 64).unwrap();
+        assert_eq!(padded_size(layout), Some(164));
+        let layout = Layout::from_size_align(100, 8).unwrap();
+        assert_eq!(padded_size(layout), Some(100));
+    }
+
+    #[test]
+    fn the_limit_refuses_without_reserving() {
+        let arena = Arena::new();
+        arena.set_limit(1000);
+        assert!(arena.reserve(600));
+        assert!(!arena.reserve(500), "600 + 500 is over 1000");
+        assert_eq!(arena.used(), 600);
+        assert!(arena.reserve(400));
+        arena.release(1000);
+        assert_eq!(arena.used(), 0);
+        assert_eq!(arena.peak(), 1000);
+        assert!(!arena.reserve(usize::MAX));
+    }
+
+    #[test]
+    fn failures_are_remembered_until_cleared() {
+        let arena = Arena::new();
+        arena.set_limit(10);
+        assert_eq!(arena.failure(), None);
+        arena.record_failure(0, true);
+        assert_eq!(
+            arena.failure(),
+            Some(Failure {
+                size: 0,
+                over_limit: true,
+                used: 0,
+                limit: 10
+            })
+        );
+        arena.clear_failure();
+        assert_eq!(arena.failure(), None);
+    }
+
+    #[test]
+    fn after_a_failure_the_headroom_serves_the_error_report() {
+        let arena = Arena::new();
+        arena.set_limit(1000);
+        assert!(arena.reserve(1000));
+        assert!(!arena.reserve(16));
+        arena.record_failure(16, true);
+        assert!(arena.reserve(HEADROOM), "the report's allocations fit");
+        assert!(!arena.reserve(1), "but the headroom is bounded");
+        arena.release(HEADROOM);
+        arena.clear_failure();
+        assert!(!arena.reserve(16), "a new call starts at the plain limit");
+    }
+}

@@ -15,6 +15,173 @@
 /// Everything a function body usually needs, imported by the generated code.
 pub mod prelude {
     pub use crate::datum::Array;
+    pub use crate::log::{PgLogLevel, PgSqlErrorCode};
+    pub use crate::{
+        debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning,
+    };
+}
+
+pub use log::{PgLogLevel, PgSqlErrorCode};
+
+/// Messages and errors, as pgrx spells them: `notice!("...")`, `error!("...")`,
+/// `ereport!(ERROR, PgSqlErrorCode::ERRCODE_..., "message", "detail")`.
+///
+/// Unlike pgrx, a body cannot end its session or the server: `FATAL` and `PANIC` are
+/// refused at compile time when written as a level name, and reported as `ERROR` when
+/// they come as a value.
+pub mod log {
+    pub use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+    use pgrx::pg_sys::panic::ErrorReport;
+
+    /// What the macros call. Not an API.
+    #[doc(hidden)]
+    pub fn report(
+        level: PgLogLevel,
+        code: PgSqlErrorCode,
+        message: String,
+        detail: Option<String>,
+    ) {
+        let level = match level {
+            PgLogLevel::FATAL | PgLogLevel::PANIC => PgLogLevel::ERROR,
+            level => level,
+        };
+        let message = postpanic::truncate(&message, postpanic::MAX_MESSAGE).into_owned();
+        let mut report = ErrorReport::new(code, message, "plrust");
+        if let Some(detail) = detail {
+            report = report.set_detail(postpanic::truncate(&detail, postpanic::MAX_MESSAGE));
+        }
+        // ERROR unwinds (a panic carrying the report, raised by the call's guard); the
+        // other levels are sent at once and return.
+        report.report(level);
+    }
+
+    /// As [`report`] at ERROR.
+    #[doc(hidden)]
+    pub fn raise(code: PgSqlErrorCode, message: String, detail: Option<String>) -> ! {
+        report(PgLogLevel::ERROR, code, message, detail);
+        unreachable!("an ERROR report unwinds")
+    }
+
+    /// The text of a message argument: a `&str`, a `String` or `format_args!`.
+    #[doc(hidden)]
+    pub fn text(message: impl std::fmt::Display) -> String {
+        message.to_string()
+    }
+}
+
+/// Report a message or raise an error with a SQLSTATE:
+/// `ereport!(ERROR, PgSqlErrorCode::ERRCODE_DATA_EXCEPTION, "bad input", "the detail")`.
+/// The level is a name (`ERROR`, `WARNING`, `NOTICE`, `INFO`, `LOG`, `DEBUG1`..`DEBUG5`)
+/// or a `PgLogLevel` value; at `ERROR` the call ends with that error.
+#[macro_export]
+macro_rules! ereport {
+    (FATAL, $($rest:tt)*) => {
+        ::std::compile_error!("PL/Rust functions cannot end the session: report at ERROR instead of FATAL")
+    };
+    (PANIC, $($rest:tt)*) => {
+        ::std::compile_error!("PL/Rust functions cannot stop the server: report at ERROR instead of PANIC")
+    };
+    (ERROR, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::log::raise($code, $crate::log::text($message), $crate::__detail!($($detail)?))
+    };
+    ($level:ident, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::log::report($crate::log::PgLogLevel::$level, $code, $crate::log::text($message), $crate::__detail!($($detail)?))
+    };
+    ($level:expr, $code:expr, $message:expr $(, $detail:expr)? $(,)?) => {
+        $crate::log::report($level, $code, $crate::log::text($message), $crate::__detail!($($detail)?))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __detail {
+    () => {
+        ::std::option::Option::None
+    };
+    ($detail:expr) => {
+        ::std::option::Option::Some($crate::log::text($detail))
+    };
+}
+
+/// Raise an ERROR (SQLSTATE XX000) with a formatted message; the call ends.
+#[macro_export]
+macro_rules! error {
+    ($($arg:tt)*) => {
+        $crate::log::raise($crate::log::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a WARNING with a formatted message.
+#[macro_export]
+macro_rules! warning {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::WARNING, $crate::log::PgSqlErrorCode::ERRCODE_WARNING, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a NOTICE with a formatted text.
+#[macro_export]
+macro_rules! notice {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::NOTICE, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send an INFO message with a formatted text.
+#[macro_export]
+macro_rules! info {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::INFO, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Write a LOG message to the server log with a formatted text.
+#[macro_export]
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::LOG, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a DEBUG1 message with a formatted text.
+#[macro_export]
+macro_rules! debug1 {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::DEBUG1, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a DEBUG2 message with a formatted text.
+#[macro_export]
+macro_rules! debug2 {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::DEBUG2, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a DEBUG3 message with a formatted text.
+#[macro_export]
+macro_rules! debug3 {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::DEBUG3, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a DEBUG4 message with a formatted text.
+#[macro_export]
+macro_rules! debug4 {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::DEBUG4, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
+}
+
+/// Send a DEBUG5 message with a formatted text.
+#[macro_export]
+macro_rules! debug5 {
+    ($($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::DEBUG5, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
+    };
 }
 
 /// SQL values as Rust types.
@@ -118,6 +285,7 @@ pub mod __glue {
     use pgrx::datum::{FromDatum, IntoDatum};
     use pgrx::pg_sys;
 
+    pub use pallocator::PallocAllocator;
     pub use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
     /// What a body evaluates to: the original PL/Rust's convention.
@@ -131,6 +299,10 @@ pub mod __glue {
         // Record panic locations instead of printing them to the server's stderr; the
         // guard turns the panic into an ERROR that carries the message and body line.
         postpanic::install_hook();
+        // postgrestd's abort path finds `postgrestd_abort` through a weak reference, which
+        // does not pull it into the link by itself: name it here.
+        #[cfg(target_family = "postgres")]
+        std::hint::black_box(postpanic::postgrestd_abort as unsafe extern "C" fn() -> !);
     }
 
     /// Run the body's wrapper so that a panic or a Rust-raised error becomes a
@@ -225,7 +397,15 @@ pub mod __glue {
     #[cold]
     #[inline(never)]
     fn interrupted() {
-        sticky::reraise();
+        // While unwinding (a destructor runs during the unwinding of the very ERROR that is
+        // sticky, or of a panic), raising again would be a panic inside a destructor
+        // during cleanup, which cannot unwind: the sticky ERROR waits for the next probe
+        // after the unwinding (or for the end of the call). A new interrupt is still
+        // answered, so a destructor that loops forever can be cancelled; that ends the
+        // session (FATAL), as any panic escaping a destructor during unwinding does.
+        if !std::thread::panicking() {
+            sticky::reraise();
+        }
         sticky::record(|| {
             pgrx::check_for_interrupts!();
         });
@@ -384,11 +564,10 @@ pub mod __glue {
                 None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
             },
             Err(e) => {
-                pgrx::ereport!(
-                    ERROR,
-                    pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                    e.to_string()
-                );
+                // Cut like a panic's message: an Err of 100 MB is not for the server log.
+                let message =
+                    postpanic::truncate(&e.to_string(), postpanic::MAX_MESSAGE).into_owned();
+                pgrx::ereport!(ERROR, pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message);
             }
         }
     }

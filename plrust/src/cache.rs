@@ -22,6 +22,7 @@ use pgrx::pg_sys;
 
 use crate::error::PlRustError;
 use crate::loader::{self, EntryPoint, LoadedLibrary};
+use crate::memory;
 use crate::pg_proc::ProcDef;
 use crate::pipeline;
 
@@ -55,6 +56,7 @@ pub unsafe fn call(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         // SAFETY: fn_extra of a PL/Rust call is only ever set to a leaked FnEntry above.
         unsafe { &*flinfo.fn_extra.cast::<FnEntry>() }
     };
+    memory::before_call();
     let function = match entry.entry.get() {
         Some(function) => function,
         None => resolve(entry).unwrap_or_else(|e| e.report()),

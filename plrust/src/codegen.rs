@@ -167,6 +167,12 @@ pub fn generate(
         #[link_section = #section]
         pub static PLRUST_TARGET: [u8; #triple_len] = *#triple;
 
+        // Rust's heap is PostgreSQL memory: the backend's "PL/Rust" context, under
+        // plrust.max_memory.
+        #[cfg(target_family = "postgres")]
+        #[global_allocator]
+        static PLRUST_ALLOCATOR: ::pgrx::__glue::PallocAllocator = ::pgrx::__glue::PallocAllocator;
+
         #[no_mangle]
         pub unsafe extern "C-unwind" fn #init() {
             // SAFETY: called once by PL/Rust's loader, on the backend's main thread.

@@ -22,6 +22,7 @@ mod elf;
 mod error;
 mod instrument;
 mod loader;
+mod memory;
 mod pg_proc;
 mod pipeline;
 mod settings;
@@ -38,6 +39,7 @@ pgrx::extension_sql_file!("../../sql/plrust.sql", name = "plrust_language", fina
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
+    memory::init();
     cache::register_invalidation_callback();
 }
 

@@ -8,6 +8,9 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 static WORK_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ALLOWED_DEPENDENCIES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// In MB. 1 GB: room for real work (a sort of a few million rows), small enough that a
+/// runaway function in each of a hundred sessions does not take the machine.
+static MAX_MEMORY: GucSetting<i32> = GucSetting::<i32>::new(1024);
 
 pub fn register() {
     GucRegistry::define_string_guc(
@@ -28,6 +31,22 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"plrust.max_memory",
+        c"Most memory the PL/Rust functions of one session may hold at once.",
+        c"Rust's heap in the session's \"PL/Rust\" memory context: an allocation past it \
+          fails with ERROR 53200 (out of memory). Counted per session, over all functions.",
+        &MAX_MEMORY,
+        8,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_MB,
+    );
+}
+
+/// `plrust.max_memory` in bytes.
+pub fn max_memory_bytes() -> usize {
+    usize::try_from(MAX_MEMORY.get()).unwrap_or(0) << 20
 }
 
 /// The allow-list file, if one is set.

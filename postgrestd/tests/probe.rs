@@ -82,6 +82,10 @@ fn main() {
         ("thread: Builder::spawn", Box::new(|| refused(std::thread::Builder::new().spawn(|| ()).map(|_| ())))),
         ("thread: spawn panics", Box::new(|| panics(|| { std::thread::spawn(|| ()); }))),
         ("thread: scope spawn panics", Box::new(|| panics(|| std::thread::scope(|s| { s.spawn(|| ()); })))),
+        // Unwinds instead of aborting: PL/Rust reports it as out of memory.
+        ("alloc: a refused allocation panics", Box::new(|| panics(|| {
+            std::hint::black_box(Vec::<u8>::with_capacity(isize::MAX as usize / 2));
+        }))),
         ("time and randomness still work", Box::new(|| {
             let t = std::time::Instant::now();
             let _ = std::collections::HashMap::<u8, u8>::new();

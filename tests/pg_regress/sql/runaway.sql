@@ -2,40 +2,22 @@
 -- the session then answers, and (checked by scripts/regress.sh after the suites) the
 -- server never restarted and no backend died.
 
-SET statement_timeout = '300ms';
-
--- loop {} is cancelled by statement_timeout (57014).
+-- The bodies (compiled before the timeout is set: a build is a statement too).
 CREATE FUNCTION spin() RETURNS int LANGUAGE plrust AS $$ loop {} $$;
-SELECT spin();
-\echo :LAST_ERROR_SQLSTATE
-SELECT 1 AS answers;
-
--- while true, and a long for over a range that does work.
 CREATE FUNCTION spin_while() RETURNS int LANGUAGE plrust AS $$
     let mut n: u64 = 0;
     while true { n = n.wrapping_mul(31).wrapping_add(7); }
     Ok(Some(n as i32))
 $$;
-SELECT spin_while();
-\echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION spin_for() RETURNS int8 LANGUAGE plrust AS $$
     let mut acc: u64 = 0;
     for i in 0..u64::MAX { acc = acc.rotate_left(5) ^ i; }
     Ok(Some(acc as i64))
 $$;
-SELECT spin_for();
-\echo :LAST_ERROR_SQLSTATE
-
--- An iterator chain whose work is in closures.
 CREATE FUNCTION spin_iter() RETURNS int8 LANGUAGE plrust AS $$
     let n = (0u64..).map(|x| x.rotate_left(3)).filter(|x| x % 7 == 13).count();
     Ok(Some(n as i64))
 $$;
-SELECT spin_iter();
-\echo :LAST_ERROR_SQLSTATE
-
--- A body that catches the cancel with catch_unwind and keeps going: the call still ends
--- with the cancel's ERROR.
 CREATE FUNCTION swallow_cancel() RETURNS int LANGUAGE plrust AS $$
     let mut caught = 0;
     loop {
@@ -43,12 +25,31 @@ CREATE FUNCTION swallow_cancel() RETURNS int LANGUAGE plrust AS $$
         if r.is_err() { caught += 1; }
     }
 $$;
-SELECT swallow_cancel();
-\echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION swallow_and_return() RETURNS text LANGUAGE plrust AS $$
     let r = std::panic::catch_unwind(|| loop {});
     Ok(Some(format!("swallowed: {}", r.is_err())))
 $$;
+
+SET statement_timeout = '300ms';
+-- loop {} is cancelled by statement_timeout (57014).
+SELECT spin();
+\echo :LAST_ERROR_SQLSTATE
+SELECT 1 AS answers;
+
+-- while true, and a long for over a range that does work.
+SELECT spin_while();
+\echo :LAST_ERROR_SQLSTATE
+SELECT spin_for();
+\echo :LAST_ERROR_SQLSTATE
+
+-- An iterator chain whose work is in closures.
+SELECT spin_iter();
+\echo :LAST_ERROR_SQLSTATE
+
+-- A body that catches the cancel with catch_unwind and keeps going: the call still ends
+-- with the cancel's ERROR.
+SELECT swallow_cancel();
+\echo :LAST_ERROR_SQLSTATE
 SELECT swallow_and_return();
 \echo :LAST_ERROR_SQLSTATE
 SELECT 1 AS answers;
