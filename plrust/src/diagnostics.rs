@@ -62,14 +62,24 @@ pub fn from_rustc(stderr: &str, krate: &GeneratedCrate) -> PlRustError {
     }
 }
 
-/// The primary span's start, as a place in the body, if it lies in the user's code.
+/// The primary span's start, as a place in the body, if it lies in the user's code. An
+/// error inside a macro from another crate (say `ereport!(FATAL, …)`, refused by the
+/// trusted API's `compile_error!`) is located at the macro's use in the body: rustc's
+/// `expansion` chain leads back to it.
 fn primary_location(diag: &Value, krate: &GeneratedCrate) -> Option<BodyLocation> {
     let spans = diag["spans"].as_array()?;
-    let span = spans
+    let mut span = spans
         .iter()
         .find(|s| s["is_primary"] == true)
         .or(spans.first())?;
-    span_location(span, "line_start", "column_start", krate)
+    // Bounded: expansion chains are short, and the JSON is rustc's, not the user's.
+    for _ in 0..32 {
+        if span["file_name"].as_str()?.ends_with("user.rs") {
+            return span_location(span, "line_start", "column_start", krate);
+        }
+        span = &span["expansion"]["span"];
+    }
+    None
 }
 
 fn span_location(
@@ -191,6 +201,19 @@ mod unit_tests {
         assert!(
             summary.ends_with("at line 1, column 10 of the function body"),
             "{summary}"
+        );
+    }
+
+    #[test]
+    fn errors_inside_another_crates_macro_are_located_at_its_use() {
+        let k = krate("\n  ereport!(FATAL, c, \"bye\");\n  Ok(None)");
+        let diag = r#"{"$message_type":"diagnostic","message":"no FATAL","code":null,"level":"error","spans":[{"file_name":"/opt/plrust/src/lib.rs","line_start":90,"line_end":90,"column_start":9,"column_end":20,"is_primary":true,"label":null,"expansion":{"span":{"file_name":"user.rs","line_start":2,"line_end":2,"column_start":3,"column_end":30,"is_primary":false,"label":null,"expansion":null},"macro_decl_name":"ereport!","def_site_span":{}}}],"children":[]}"#;
+        let PlRustError::Rustc { summary, .. } = from_rustc(diag, &k) else {
+            panic!()
+        };
+        assert_eq!(
+            summary,
+            "error: no FATAL at line 2, column 3 of the function body"
         );
     }
 
