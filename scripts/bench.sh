@@ -5,6 +5,7 @@
 #   - CREATE FUNCTION of an identical, already-built body (no compile)
 #   - the first call of a function in a fresh backend (loads the library)
 #   - the size of a small function's shared object
+#   - the cost of the cancellation probes (scripts/bench-probes.sh)
 # Bodies carry a per-run marker, so nothing is reused from an earlier run.
 # The per-call and compute comparisons against other languages come with the
 # performance work.
@@ -55,3 +56,7 @@ cat <<EOT
 | first call in a fresh backend (median of 10) | $(printf '%.2f' "$first_median") ms |
 | shared object of a small function | $((size / 1024)) KiB |
 EOT
+
+# The cost of the cancellation probes (its own cluster).
+echo
+SKIP_SETUP=1 scripts/bench-probes.sh 2>&1 | grep -v '^NOTICE'

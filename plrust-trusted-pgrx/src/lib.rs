@@ -343,16 +343,39 @@ pub mod __glue {
         }
     }
 
-    /// At every function entry of a body: [`probe`], and the stack depth check against
-    /// `max_stack_depth` (ERROR 54001 instead of overflowing the stack): a compare of the
-    /// stack pointer with a limit computed once per call.
+    /// At every function entry of a body: answer a pending interrupt (as [`probe`]) and
+    /// check the stack depth against `max_stack_depth` (ERROR 54001 instead of overflowing
+    /// the stack). Two loads and two compares: `InterruptPending`, and the stack pointer
+    /// against a limit computed once per call. A sticky ERROR needs no third check here:
+    /// recording it sets the limit so high that every entry takes the slow path.
     #[inline(always)]
     pub fn probe_entry() {
-        probe();
-        if stack::beyond_limit() {
+        // SAFETY: as in `probe`.
+        let pending = unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) };
+        if pending != 0 || stack::beyond_limit() {
+            entry_slow_path();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn entry_slow_path() {
+        interrupted();
+        // A destructor running while the stack-depth ERROR unwinds is itself at the limit:
+        // give it some room (PostgreSQL keeps max_stack_depth at least 512 kB below the
+        // real stack size), or raising again there would be a panic during cleanup.
+        let margin = if std::thread::panicking() {
+            UNWIND_STACK_MARGIN
+        } else {
+            0
+        };
+        if stack::beyond(margin) {
             too_deep();
         }
     }
+
+    /// Stack a destructor may use past the limit while unwinding.
+    const UNWIND_STACK_MARGIN: usize = 256 * 1024;
 
     /// The stack limit, as PostgreSQL's `check_stack_depth()` computes it: the backend's
     /// stack base minus `max_stack_depth`. The stack grows down on every platform we build for.
@@ -362,6 +385,10 @@ pub mod __glue {
         use pgrx::pg_sys;
 
         static BASE: AtomicUsize = AtomicUsize::new(0);
+        /// What entry probes compare with: the limit, or `usize::MAX` once an ERROR is
+        /// sticky (so that they all take the slow path, which raises it again).
+        static GUARD: AtomicUsize = AtomicUsize::new(0);
+        /// The limit itself.
         static LIMIT: AtomicUsize = AtomicUsize::new(0);
 
         unsafe extern "C" {
@@ -384,13 +411,48 @@ pub mod __glue {
             }
             // SAFETY: a GUC variable of the backend.
             let depth = unsafe { pg_sys::max_stack_depth } as usize * 1024;
-            LIMIT.store(base.saturating_sub(depth), Ordering::Relaxed);
+            let limit = base.saturating_sub(depth);
+            LIMIT.store(limit, Ordering::Relaxed);
+            GUARD.store(limit, Ordering::Relaxed);
+        }
+
+        /// Send every entry probe to the slow path until the next call starts.
+        pub fn trip() {
+            GUARD.store(usize::MAX, Ordering::Relaxed);
+        }
+
+        /// The stack pointer. Read with one instruction where we know it: taking the
+        /// address of a local instead would give the function a stack slot whose address
+        /// escapes, which stops LLVM from turning tail recursion into a loop.
+        #[inline(always)]
+        fn pointer() -> usize {
+            let sp: usize;
+            // SAFETY: copies the stack pointer into a register; touches no memory.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+            };
+            // SAFETY: as above.
+            #[cfg(target_arch = "aarch64")]
+            unsafe {
+                std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+            };
+            #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+            {
+                let marker = 0u8;
+                sp = std::ptr::addr_of!(marker) as usize;
+            }
+            sp
         }
 
         #[inline(always)]
         pub fn beyond_limit() -> bool {
-            let marker = 0u8;
-            (std::ptr::addr_of!(marker) as usize) < LIMIT.load(Ordering::Relaxed)
+            pointer() < GUARD.load(Ordering::Relaxed)
+        }
+
+        /// Beyond the limit itself, less `margin` bytes.
+        pub fn beyond(margin: usize) -> bool {
+            pointer() < LIMIT.load(Ordering::Relaxed).saturating_sub(margin)
         }
     }
 
@@ -471,6 +533,7 @@ pub mod __glue {
                     };
                     REPORT.with(|r| *r.borrow_mut() = Some(saved));
                     RAISED.store(true, Ordering::Relaxed);
+                    super::stack::trip();
                 }
                 resume_unwind(payload);
             }

@@ -9,6 +9,7 @@
 //! honours query cancellation and `statement_timeout` (rustc is killed), and rustc runs
 //! with limits on its memory and CPU time, so it cannot exhaust the machine.
 
+use std::ffi::{OsStr, OsString};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,43 +46,7 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         // Custom target specs are unstable in rustc; the toolchain is pinned.
         .env("RUSTC_BOOTSTRAP", "1")
         .current_dir(dir.path())
-        .arg("-Zunstable-options")
-        .args([
-            "--edition",
-            "2021",
-            "--crate-type",
-            "cdylib",
-            "--crate-name",
-            "plrust_fn",
-        ])
-        .arg("--target")
-        .arg(&toolchain.target_spec)
-        .arg("--sysroot")
-        .arg(&toolchain.sysroot)
-        .args([
-            "-C",
-            "opt-level=2",
-            "-C",
-            "panic=unwind",
-            "-C",
-            "codegen-units=1",
-        ])
-        .args(["-C", "debuginfo=0", "-C", "strip=symbols"])
-        .args(["-A", "warnings", "--error-format=json"])
-        .arg("-L")
-        .arg(format!("dependency={}", toolchain.target_deps.display()))
-        .arg("-L")
-        .arg(format!("dependency={}", toolchain.host_deps.display()))
-        .arg("--extern")
-        .arg(format!("pgrx={}", toolchain.trusted_pgrx.display()));
-    for dir in &krate.dependency_dirs {
-        rustc.arg("-L").arg(format!("dependency={}", dir.display()));
-    }
-    for e in &krate.externs {
-        rustc
-            .arg("--extern")
-            .arg(format!("{}={}", e.name, e.rlib.display()));
-    }
+        .args(rustc_args(&krate, toolchain));
     rustc.arg("-o").arg(&output_path).arg(&lib_rs);
 
     // rustc's diagnostics go to a file: a pipe could fill while we wait.
@@ -107,6 +72,60 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         target: toolchain.target,
         build_ms: started.elapsed().as_millis().try_into().unwrap_or(i32::MAX),
     })
+}
+
+/// rustc's arguments for `krate`, except the output (`-o`) and the input (`lib.rs`, with
+/// `user.rs` beside it). Run with `RUSTC_BOOTSTRAP=1` (custom target specs are unstable).
+pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut push = |a: &dyn AsRef<OsStr>| args.push(a.as_ref().to_owned());
+    push(&"-Zunstable-options");
+    for a in [
+        "--edition",
+        "2021",
+        "--crate-type",
+        "cdylib",
+        "--crate-name",
+        "plrust_fn",
+    ] {
+        push(&a);
+    }
+    push(&"--target");
+    push(&toolchain.target_spec);
+    push(&"--sysroot");
+    push(&toolchain.sysroot);
+    for a in [
+        "-C",
+        "opt-level=2",
+        "-C",
+        "panic=unwind",
+        "-C",
+        "codegen-units=1",
+        "-C",
+        "debuginfo=0",
+        "-C",
+        "strip=symbols",
+        "-A",
+        "warnings",
+        "--error-format=json",
+    ] {
+        push(&a);
+    }
+    push(&"-L");
+    push(&format!("dependency={}", toolchain.target_deps.display()));
+    push(&"-L");
+    push(&format!("dependency={}", toolchain.host_deps.display()));
+    push(&"--extern");
+    push(&format!("pgrx={}", toolchain.trusted_pgrx.display()));
+    for dir in &krate.dependency_dirs {
+        push(&"-L");
+        push(&format!("dependency={}", dir.display()));
+    }
+    for e in &krate.externs {
+        push(&"--extern");
+        push(&format!("{}={}", e.name, e.rlib.display()));
+    }
+    args
 }
 
 /// rustc may use at most this much heap (RLIMIT_DATA) ...

@@ -99,6 +99,29 @@ fn artifact_key(function: pg_sys::Oid) -> String {
     pipeline::artifact_key(&krate)
 }
 
+/// `plrust.generated_crate(regprocedure)`: what PL/Rust compiles for a function: its
+/// `lib.rs` (the FFI glue), `user.rs` (the body, instrumented) and the arguments of the
+/// rustc run (one per line; add `-o <output> lib.rs`). For debugging and benchmarks.
+#[pg_extern(stable, strict)]
+fn generated_crate(
+    function: pg_sys::Oid,
+) -> TableIterator<'static, (name!(file, &'static str), name!(contents, String))> {
+    let def = pg_proc::ProcDef::load(function).unwrap_or_else(|e| e.report());
+    let mut krate = pipeline::generate(&def).unwrap_or_else(|e| e.report());
+    pipeline::resolve_dependencies(&mut krate).unwrap_or_else(|e| e.report());
+    let toolchain = toolchain::Toolchain::host().unwrap_or_else(|e| e.report());
+    let args = std::iter::once(toolchain.rustc.as_os_str().to_owned())
+        .chain(compile::rustc_args(&krate, toolchain))
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    TableIterator::new(vec![
+        ("lib.rs", krate.lib_rs),
+        ("user.rs", krate.user_rs),
+        ("rustc", args),
+    ])
+}
+
 /// `plrust.artifact_target(bytea)`: the target triple recorded in a PL/Rust shared
 /// object's `.plrust_target` ELF section, which the generated code only emits when
 /// rustc compiled it for a `target_family = "postgres"` target.
