@@ -69,3 +69,18 @@ DROP ROLE plrust_regress_user;
 
 -- Settings have safe defaults and are documented; only superusers may change them.
 SELECT name, context, short_desc FROM pg_settings WHERE name LIKE 'plrust.%' ORDER BY name;
+
+-- What PL/Rust compiles for a function: the glue, the body (line 2 is body line 2, with
+-- the probes inserted) and the rustc command against postgrestd.
+CREATE FUNCTION shown(x int) RETURNS int STRICT LANGUAGE plrust AS $$
+    let y = x * 2;
+    Ok(Some(y))
+$$;
+SELECT file,
+       CASE file
+         WHEN 'lib.rs' THEN contents LIKE '%plrust_entry%' AND contents LIKE '%global_allocator%'
+         WHEN 'user.rs' THEN split_part(contents, E'\n', 2) = '    let y = x * 2;'
+         WHEN 'rustc' THEN contents LIKE '%--target%postgres-linux-gnu.json%' AND contents LIKE '%--sysroot%'
+       END AS as_expected
+FROM plrust.generated_crate('shown(int)'::regprocedure) ORDER BY file;
+DROP FUNCTION shown;
