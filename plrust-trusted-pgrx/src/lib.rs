@@ -299,10 +299,13 @@ pub mod __glue {
         // Record panic locations instead of printing them to the server's stderr; the
         // guard turns the panic into an ERROR that carries the message and body line.
         postpanic::install_hook();
-        // postgrestd's abort path finds `postgrestd_abort` through a weak reference, which
-        // does not pull it into the link by itself: name it here.
+        // postgrestd finds `postgrestd_abort` and `postgrestd_sleep` through weak
+        // references, which do not pull them into the link by themselves: name them here.
         #[cfg(target_family = "postgres")]
-        std::hint::black_box(postpanic::postgrestd_abort as unsafe extern "C" fn() -> !);
+        {
+            std::hint::black_box(postpanic::postgrestd_abort as unsafe extern "C" fn() -> !);
+            std::hint::black_box(postgrestd_sleep as extern "C-unwind" fn(u64, u32));
+        }
     }
 
     /// Run the body's wrapper so that a panic or a Rust-raised error becomes a
@@ -471,6 +474,48 @@ pub mod __glue {
         sticky::record(|| {
             pgrx::check_for_interrupts!();
         });
+    }
+
+    /// Where postgrestd's `std::thread::sleep` (and `sleep_until`, `park_timeout`, timed
+    /// waits) goes in a function library: wait on the backend's latch, in slices of at
+    /// most a second, answering interrupts like a probe, as `pg_sleep` does. A cancel or
+    /// `statement_timeout` ends the sleep with its ERROR.
+    #[cfg(target_family = "postgres")]
+    #[no_mangle]
+    pub extern "C-unwind" fn postgrestd_sleep(secs: u64, nanos: u32) {
+        use std::time::{Duration, Instant};
+
+        let deadline = Instant::now().checked_add(Duration::new(secs, nanos));
+        loop {
+            if pg_sys_interrupt_pending() || sticky::raised() {
+                interrupted();
+            }
+            let remaining = match deadline {
+                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(1),
+            };
+            if remaining.is_zero() {
+                return;
+            }
+            let ms = remaining.as_millis().clamp(1, 1000) as std::ffi::c_long;
+            // SAFETY: the backend's own latch, on its main thread; neither raises.
+            unsafe {
+                pg_sys::WaitLatch(
+                    pg_sys::MyLatch,
+                    (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH)
+                        as i32,
+                    ms,
+                    pg_sys::PG_WAIT_EXTENSION,
+                );
+                pg_sys::ResetLatch(pg_sys::MyLatch);
+            }
+        }
+    }
+
+    #[cfg(target_family = "postgres")]
+    fn pg_sys_interrupt_pending() -> bool {
+        // SAFETY: as in `probe`.
+        unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) != 0 }
     }
 
     #[cold]

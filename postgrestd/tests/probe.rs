@@ -86,6 +86,30 @@ fn main() {
         ("alloc: a refused allocation panics", Box::new(|| panics(|| {
             std::hint::black_box(Vec::<u8>::with_capacity(isize::MAX as usize / 2));
         }))),
+        // One thread: a wait nothing can end is a panic, not a hang.
+        ("sync: a Mutex locked twice panics", Box::new(|| {
+            let m = std::sync::Mutex::new(0);
+            let _held = m.lock();
+            panics(|| drop(std::hint::black_box(m.lock())))
+        })),
+        ("sync: a Condvar wait panics", Box::new(|| {
+            let m = std::sync::Mutex::new(false);
+            let c = std::sync::Condvar::new();
+            let guard = m.lock().unwrap();
+            panics(move || drop(c.wait(guard)))
+        })),
+        // (Twice: an earlier probe may have left a token, which the first park takes.)
+        ("sync: park panics (nothing could unpark it)", Box::new(|| panics(|| {
+            std::thread::park();
+            std::thread::park();
+        }))),
+        ("sync: park_timeout and wait_timeout return", Box::new(|| {
+            std::thread::park_timeout(std::time::Duration::from_millis(1));
+            let m = std::sync::Mutex::new(false);
+            let c = std::sync::Condvar::new();
+            let (_g, r) = c.wait_timeout(m.lock().unwrap(), std::time::Duration::from_millis(1)).unwrap();
+            if r.timed_out() { Ok(()) } else { Err("not timed out".into()) }
+        })),
         ("time and randomness still work", Box::new(|| {
             let t = std::time::Instant::now();
             let _ = std::collections::HashMap::<u8, u8>::new();

@@ -124,3 +124,49 @@ SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_
 SELECT dblink_disconnect('victim');
 DROP EXTENSION dblink;
 SELECT 1 AS answers;
+
+-- Waiting inside std. A sleep answers the cancel (std::thread::sleep waits on the
+-- backend's latch); a wait that nothing could end (one thread: a Mutex locked twice, a
+-- Condvar, a channel whose sender is the body itself, thread::park) is an ERROR at once
+-- instead of a hang.
+CREATE FUNCTION sleep_long() RETURNS int LANGUAGE plrust AS $$
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+    Ok(Some(1))
+$$;
+CREATE FUNCTION sleep_swallowed() RETURNS int LANGUAGE plrust AS $$
+    loop {
+        let _ = std::panic::catch_unwind(|| std::thread::sleep(std::time::Duration::from_secs(3600)));
+    }
+$$;
+CREATE FUNCTION sleep_short(ms int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    let t0 = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    Ok(Some((t0.elapsed().as_millis() as i64 >= ms) as i64))
+$$;
+CREATE FUNCTION lock_twice() RETURNS int LANGUAGE plrust AS $$
+    let m = std::sync::Mutex::new(1);
+    let _a = m.lock().unwrap();
+    let b = m.lock().unwrap();
+    Ok(Some(*b))
+$$;
+CREATE FUNCTION recv_from_self() RETURNS int LANGUAGE plrust AS $$
+    let (tx, rx) = std::sync::mpsc::channel::<i32>();
+    let v = rx.recv().unwrap_or(0);
+    drop(tx);
+    Ok(Some(v))
+$$;
+CREATE FUNCTION park_forever() RETURNS int LANGUAGE plrust AS $$
+    std::thread::park();
+    Ok(Some(1))
+$$;
+SELECT sleep_short(20) AS slept_at_least_20ms;
+SET statement_timeout = '300ms';
+SELECT sleep_long();
+\echo :LAST_ERROR_SQLSTATE
+SELECT sleep_swallowed();
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+SELECT lock_twice();
+SELECT recv_from_self();
+SELECT park_forever();
+SELECT 1 AS answers;
