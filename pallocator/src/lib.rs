@@ -37,9 +37,10 @@ const MCXT_ALLOC_HUGE: i32 = 0x01;
 const MCXT_ALLOC_NO_OOM: i32 = 0x02;
 const MCXT_ALLOC_ZERO: i32 = 0x04;
 
-/// Once the limit has refused a request, the rest of the call may go this far past it:
-/// reporting the failure allocates (the panic's message and payload, the unwinding), and
-/// a refusal there would turn an ERROR into an abort. Cleared with the failure.
+/// While a panic unwinds after the limit refused a request, allocations may go this far
+/// past it: the panic's message and payload, and the error report made of them, allocate,
+/// and a refusal there would turn an ERROR into an abort. Only while unwinding, so the
+/// body itself cannot spend it.
 pub const HEADROOM: usize = 1 << 20;
 
 /// What the limit stopped, or palloc refused, last: the size of that request, so the
@@ -65,12 +66,19 @@ pub struct Failure {
 pub struct Arena {
     /// The "PL/Rust" memory context; null until `plrust.so` creates it.
     context: AtomicPtr<c_void>,
+    /// The context's own count of the memory it holds (`mem_allocated`: its blocks, with
+    /// palloc's rounding and headers and the free chunks it keeps for reuse): what the
+    /// limit is checked against, so small allocations cannot hide their real cost.
+    allocated: AtomicPtr<usize>,
     /// Bytes handed out and not yet returned (requested sizes, with alignment padding).
     used: AtomicUsize,
     /// `plrust.max_memory` in bytes, refreshed by `plrust.so` before every call.
     limit: AtomicUsize,
     /// Highest `used` seen.
     peak: AtomicUsize,
+    /// Nonzero while an error report is being made: the limit does not apply (reports
+    /// are bounded: messages are cut at 64 KiB).
+    reporting: AtomicUsize,
     /// The last refused request: its size + 1 (0 when none), whether it was the limit,
     /// and the numbers at that moment.
     failed_size: AtomicUsize,
@@ -84,9 +92,11 @@ impl Arena {
     pub const fn new() -> Arena {
         Arena {
             context: AtomicPtr::new(std::ptr::null_mut()),
+            allocated: AtomicPtr::new(std::ptr::null_mut()),
             used: AtomicUsize::new(0),
             limit: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            reporting: AtomicUsize::new(0),
             failed_size: AtomicUsize::new(0),
             failed_over_limit: AtomicUsize::new(0),
             failed_used: AtomicUsize::new(0),
@@ -95,9 +105,15 @@ impl Arena {
     }
 
     /// Give the arena its memory context (a `MemoryContext` that lives as long as the
-    /// backend). Called once, by `plrust.so`, before any function library is loaded.
-    pub fn set_context(&self, context: *mut c_void) {
+    /// backend) and the address of the context's `mem_allocated` counter. Called once, by
+    /// `plrust.so`, before any function library is loaded.
+    ///
+    /// # Safety
+    /// `allocated` stays valid, and is only written by PostgreSQL's memory manager, for
+    /// the life of the backend.
+    pub unsafe fn set_context(&self, context: *mut c_void, allocated: *mut usize) {
         self.context.store(context, Ordering::Relaxed);
+        self.allocated.store(allocated, Ordering::Relaxed);
     }
 
     /// Set the limit in bytes.
@@ -105,7 +121,7 @@ impl Arena {
         self.limit.store(bytes, Ordering::Relaxed);
     }
 
-    /// Bytes in use by the function libraries of this backend.
+    /// Bytes in use by the function libraries of this backend (as requested).
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }
@@ -115,8 +131,30 @@ impl Arena {
         self.peak.load(Ordering::Relaxed)
     }
 
-    /// Forget any earlier failure (at the start of a call).
+    /// What the context holds, which the limit is checked against.
+    fn held(&self) -> usize {
+        let allocated = self.allocated.load(Ordering::Relaxed);
+        if allocated.is_null() {
+            self.used()
+        } else {
+            // SAFETY: set_context's contract: PostgreSQL's counter, alive and only
+            // written by the memory manager on this (the only) thread.
+            unsafe { allocated.read_volatile() }
+        }
+    }
+
+    /// Let allocations past the limit through while an error report is made, or stop.
+    pub fn set_reporting(&self, on: bool) {
+        self.reporting.store(usize::from(on), Ordering::Relaxed);
+    }
+
+    /// At the start of every call: no earlier failure, not reporting.
     pub fn clear_failure(&self) {
+        self.clear_failure_only();
+        self.reporting.store(0, Ordering::Relaxed);
+    }
+
+    fn clear_failure_only(&self) {
         self.failed_size.store(0, Ordering::Relaxed);
     }
 
@@ -138,28 +176,33 @@ impl Arena {
             .store(size.saturating_add(1), Ordering::Relaxed);
         self.failed_over_limit
             .store(usize::from(over_limit), Ordering::Relaxed);
-        self.failed_used.store(self.used(), Ordering::Relaxed);
+        self.failed_used.store(self.held(), Ordering::Relaxed);
         self.failed_limit
             .store(self.limit.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
-    /// Reserve `bytes` against the limit; false (and nothing reserved) if over it.
+    /// Whether `bytes` more fit under the limit; `unwinding` says a panic is in flight
+    /// (then, after a refusal, the headroom applies).
     #[inline]
-    fn reserve(&self, bytes: usize) -> bool {
-        let used = self.used.load(Ordering::Relaxed);
-        let mut limit = self.limit.load(Ordering::Relaxed);
-        if self.failed_size.load(Ordering::Relaxed) != 0 {
-            limit = limit.saturating_add(HEADROOM);
+    fn fits(&self, bytes: usize, unwinding: impl FnOnce() -> bool) -> bool {
+        let held = self.held();
+        let limit = self.limit.load(Ordering::Relaxed);
+        if bytes <= limit.saturating_sub(held) || self.reporting.load(Ordering::Relaxed) != 0 {
+            return true;
         }
-        if bytes > limit.saturating_sub(used) {
-            return false;
-        }
-        let used = used + bytes;
+        self.failed_size.load(Ordering::Relaxed) != 0
+            && bytes <= limit.saturating_add(HEADROOM).saturating_sub(held)
+            && unwinding()
+    }
+
+    /// Count `bytes` as handed out.
+    #[inline]
+    fn reserve(&self, bytes: usize) {
+        let used = self.used.load(Ordering::Relaxed) + bytes;
         self.used.store(used, Ordering::Relaxed);
         if used > self.peak.load(Ordering::Relaxed) {
             self.peak.store(used, Ordering::Relaxed);
         }
-        true
     }
 
     #[inline]
@@ -224,10 +267,11 @@ mod backend {
     #[inline]
     pub fn palloc(arena: &Arena, requested: usize, size: usize, zero: bool) -> *mut u8 {
         let context = arena.context.load(Ordering::Relaxed);
-        if context.is_null() || !arena.reserve(size) {
+        if context.is_null() || !arena.fits(size, std::thread::panicking) {
             arena.record_failure(requested, !context.is_null());
             return std::ptr::null_mut();
         }
+        arena.reserve(size);
         let flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM | if zero { MCXT_ALLOC_ZERO } else { 0 };
         // SAFETY: a live context; size is non-zero and within MaxAllocHugeSize (checked
         // against the limit above, which plrust bounds far below it).
@@ -309,18 +353,33 @@ mod backend {
 
 /// The last allocation the limit or palloc refused in this backend since
 /// [`clear_failure`], if any: the panic Rust makes of it is reported as out of memory.
-#[cfg(target_family = "postgres")]
+/// (Outside a function library, where this crate only provides [`Arena`]: `None`.)
 pub fn take_failure() -> Option<Failure> {
-    let arena = backend::arena();
-    let failure = arena.failure();
-    arena.clear_failure();
-    failure
+    #[cfg(target_family = "postgres")]
+    {
+        let arena = backend::arena();
+        let failure = arena.failure();
+        arena.clear_failure_only();
+        failure
+    }
+    #[cfg(not(target_family = "postgres"))]
+    None
 }
 
-/// Forget earlier failures; at the start of every call.
-#[cfg(target_family = "postgres")]
+/// Forget earlier failures (and end any reporting); at the start of every call.
 pub fn clear_failure() {
+    #[cfg(target_family = "postgres")]
     backend::arena().clear_failure();
+}
+
+/// Let allocations past the limit through while an error report is made (the report
+/// must not fail half-way: PostgreSQL may already have started it). Bounded: every
+/// message is cut at 64 KiB. Ends with the call, or with `set_reporting(false)`.
+pub fn set_reporting(on: bool) {
+    #[cfg(target_family = "postgres")]
+    backend::arena().set_reporting(on);
+    #[cfg(not(target_family = "postgres"))]
+    let _ = on;
 }
 
 #[cfg(test)]
@@ -344,17 +403,45 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_refuses_without_reserving() {
+    fn the_limit_refuses_what_does_not_fit() {
         let arena = Arena::new();
         arena.set_limit(1000);
-        assert!(arena.reserve(600));
-        assert!(!arena.reserve(500), "600 + 500 is over 1000");
-        assert_eq!(arena.used(), 600);
-        assert!(arena.reserve(400));
+        assert!(arena.fits(1000, || false));
+        arena.reserve(600);
+        assert!(!arena.fits(500, || false), "600 + 500 is over 1000");
+        assert!(arena.fits(400, || false));
+        arena.reserve(400);
         arena.release(1000);
         assert_eq!(arena.used(), 0);
         assert_eq!(arena.peak(), 1000);
-        assert!(!arena.reserve(usize::MAX));
+        assert!(!arena.fits(usize::MAX, || false));
+    }
+
+    #[test]
+    fn the_limit_is_checked_against_what_the_context_holds() {
+        let arena = Arena::new();
+        let mut held: usize = 900;
+        // SAFETY: `held` outlives the arena's use in this test.
+        unsafe { arena.set_context(std::ptr::null_mut(), &mut held) };
+        arena.set_limit(1000);
+        assert!(
+            !arena.fits(200, || false),
+            "900 held, though nothing was counted as used"
+        );
+        assert!(arena.fits(100, || false));
+    }
+
+    #[test]
+    fn reporting_ignores_the_limit() {
+        let arena = Arena::new();
+        arena.set_limit(10);
+        arena.set_reporting(true);
+        assert!(arena.fits(64 * 1024, || false));
+        arena.clear_failure();
+        assert!(
+            !arena.fits(64 * 1024, || false),
+            "a new call starts without it"
+        );
     }
 
     #[test]
@@ -377,16 +464,27 @@ mod tests {
     }
 
     #[test]
-    fn after_a_failure_the_headroom_serves_the_error_report() {
+    fn after_a_failure_the_headroom_serves_only_the_unwinding() {
         let arena = Arena::new();
         arena.set_limit(1000);
-        assert!(arena.reserve(1000));
-        assert!(!arena.reserve(16));
+        arena.reserve(1000);
+        assert!(!arena.fits(16, || true), "no failure yet: no headroom");
         arena.record_failure(16, true);
-        assert!(arena.reserve(HEADROOM), "the report's allocations fit");
-        assert!(!arena.reserve(1), "but the headroom is bounded");
+        assert!(
+            !arena.fits(16, || false),
+            "the body itself cannot spend the headroom"
+        );
+        assert!(
+            arena.fits(HEADROOM, || true),
+            "the report's allocations fit"
+        );
+        arena.reserve(HEADROOM);
+        assert!(!arena.fits(1, || true), "but the headroom is bounded");
         arena.release(HEADROOM);
         arena.clear_failure();
-        assert!(!arena.reserve(16), "a new call starts at the plain limit");
+        assert!(
+            !arena.fits(16, || true),
+            "a new call starts at the plain limit"
+        );
     }
 }

@@ -53,7 +53,11 @@ pub mod log {
         }
         // ERROR unwinds (a panic carrying the report, raised by the call's guard); the
         // other levels are sent at once and return.
-        report.report(level);
+        if level == PgLogLevel::ERROR {
+            report.report(level);
+        } else {
+            crate::__glue::send_report(report, level);
+        }
     }
 
     /// As [`report`] at ERROR.
@@ -282,6 +286,8 @@ pub mod datum {
 pub mod __glue {
     //! Called only by the FFI wrapper PL/Rust generates around a body. Not an API.
 
+    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
     use pgrx::datum::{FromDatum, IntoDatum};
     use pgrx::pg_sys;
 
@@ -324,13 +330,65 @@ pub mod __glue {
         // SAFETY: the caller guarantees only trivially-deallocated frames above us.
         unsafe {
             pg_sys::panic::pgrx_extern_c_guard(|| {
-                postpanic::located(|| {
-                    let datum = f();
-                    sticky::reraise();
-                    datum
+                postpanic::located(|| match catch_unwind(AssertUnwindSafe(f)) {
+                    Ok(datum) => {
+                        sticky::reraise();
+                        datum
+                    }
+                    // An ERROR PostgreSQL raised in this call wins over whatever the body
+                    // made of it afterwards (an Err, its own ereport!, a panic).
+                    Err(payload) => {
+                        if sticky::raised() {
+                            discard(payload);
+                            sticky::reraise();
+                            unreachable!("a recorded ERROR is raised again");
+                        }
+                        resume_unwind(payload)
+                    }
                 })
             })
         }
+    }
+
+    /// Drop a caught panic's payload when its destructor cannot be the body's (which could
+    /// panic again, or loop); otherwise leak it.
+    fn discard(payload: Box<dyn std::any::Any + Send>) {
+        use pgrx::pg_sys::panic::{CaughtError, ErrorReportWithLevel};
+        if payload.is::<CaughtError>()
+            || payload.is::<ErrorReportWithLevel>()
+            || payload.is::<String>()
+            || payload.is::<&'static str>()
+        {
+            drop(payload);
+        } else {
+            std::mem::forget(payload);
+        }
+    }
+
+    /// Send a report below ERROR (NOTICE, WARNING, ...) for the trusted API's macros.
+    ///
+    /// PostgreSQL's `errfinish` ends with `CHECK_FOR_INTERRUPTS()`: interrupts are held
+    /// off meanwhile (the next probe answers them), so no cancel can `longjmp` through
+    /// the body's frames from here; any other ERROR becomes a Rust panic at the boundary.
+    /// The report's allocations ignore the memory limit (PostgreSQL has started it).
+    pub(crate) fn send_report(report: pgrx::pg_sys::panic::ErrorReport, level: pgrx::PgLogLevel) {
+        struct Resume;
+        impl Drop for Resume {
+            fn drop(&mut self) {
+                pallocator::set_reporting(false);
+                // SAFETY: undoes the increment below, on the backend's main thread.
+                unsafe { pg_sys::InterruptHoldoffCount -= 1 };
+            }
+        }
+        // SAFETY: HOLD_INTERRUPTS(), on the backend's main thread.
+        unsafe { pg_sys::InterruptHoldoffCount += 1 };
+        let _resume = Resume;
+        pallocator::set_reporting(true);
+        sticky::record(|| {
+            // SAFETY: the closure owns nothing with a destructor when PostgreSQL could
+            // longjmp (pgrx drops the report before calling errfinish).
+            unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| report.report(level)) }
+        });
     }
 
     /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
@@ -468,8 +526,22 @@ pub mod __glue {
         // after the unwinding (or for the end of the call). A new interrupt is still
         // answered, so a destructor that loops forever can be cancelled; that ends the
         // session (FATAL), as any panic escaping a destructor during unwinding does.
+        // SAFETY: flags of the backend, read on its main thread.
+        let (exiting, terminating) =
+            unsafe { (pg_sys::proc_exit_inprogress, pg_sys::ProcDiePending != 0) };
+        if exiting {
+            // A Rust thread-local destructor looping inside exit(), after PostgreSQL's
+            // exit callbacks ran (interrupts are held off for good by then): end it.
+            // SAFETY: the backend has deregistered; ending the process is clean.
+            unsafe { _exit(1) }
+        }
         if !std::thread::panicking() {
             sticky::reraise();
+        } else if !terminating {
+            // While unwinding, a cancel waits (raising it here would end the session): the
+            // next probe after the unwinding answers it. A terminate is answered at once;
+            // it ends the session anyway.
+            return;
         }
         sticky::record(|| {
             pgrx::check_for_interrupts!();
@@ -516,6 +588,10 @@ pub mod __glue {
     fn pg_sys_interrupt_pending() -> bool {
         // SAFETY: as in `probe`.
         unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) != 0 }
+    }
+
+    unsafe extern "C" {
+        fn _exit(status: std::ffi::c_int) -> !;
     }
 
     #[cold]

@@ -21,6 +21,11 @@ use crate::settings;
 #[allow(non_upper_case_globals)]
 pub static plrust_arena: Arena = Arena::new();
 
+/// The largest block the context asks malloc for. The limit is checked against the
+/// blocks the context holds, so this is its granularity (the default, 8 MB, would make a
+/// small allocation near the limit fail for want of a whole new 8 MB block).
+const MAX_BLOCK_SIZE: usize = 1 << 20;
+
 /// The memory context's name, as `pg_backend_memory_contexts` shows it.
 pub const CONTEXT_NAME: &std::ffi::CStr = c"PL/Rust";
 
@@ -34,10 +39,15 @@ pub fn init() {
             CONTEXT_NAME.as_ptr(),
             pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
             pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+            MAX_BLOCK_SIZE,
         )
     };
-    plrust_arena.set_context(context.cast());
+    // SAFETY: the context was just created and is never deleted; `mem_allocated` is its
+    // own count of the memory it holds, kept by PostgreSQL's memory manager.
+    unsafe {
+        let allocated = std::ptr::addr_of_mut!((*context).mem_allocated);
+        plrust_arena.set_context(context.cast(), allocated.cast());
+    }
     before_call();
 }
 

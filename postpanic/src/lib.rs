@@ -101,11 +101,13 @@ fn last_line() -> Option<u32> {
 /// its body line (or "out of memory", when it was an allocation the limit refused). An
 /// ERROR PostgreSQL raised, or one the glue raised for an `Err`, passes through untouched.
 pub fn located<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_family = "postgres")]
     pallocator::clear_failure();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
+            // From here on the call only reports: that must not fail at the memory limit
+            // (pgrx's guard copies the report's strings after PostgreSQL started it).
+            pallocator::set_reporting(true);
             if payload.is::<CaughtError>() || payload.is::<ErrorReportWithLevel>() {
                 resume_unwind(payload)
             }
@@ -139,7 +141,6 @@ pub fn located<R>(f: impl FnOnce() -> R) -> R {
 
 /// The report for a panic that is Rust's answer to an allocation pallocator refused
 /// (`-Zoom=panic` panics with exactly this message), if it is one.
-#[cfg(target_family = "postgres")]
 fn out_of_memory(message: &str) -> Option<ErrorReport> {
     let failure = pallocator::take_failure()?;
     if message != format!("memory allocation of {} bytes failed", failure.size) {
@@ -177,11 +178,6 @@ fn out_of_memory(message: &str) -> Option<ErrorReport> {
     })
 }
 
-#[cfg(not(target_family = "postgres"))]
-fn out_of_memory(_message: &str) -> Option<ErrorReport> {
-    None
-}
-
 /// Where postgrestd's `abort_internal` goes in a function library: end this backend with
 /// FATAL, through PostgreSQL's `proc_exit`, so that the postmaster sees an orderly exit
 /// and the rest of the server carries on.
@@ -199,19 +195,25 @@ pub unsafe extern "C" fn postgrestd_abort() -> ! {
         fn _exit(status: std::ffi::c_int) -> !;
     }
 
+    // SAFETY: a flag of the backend. Once proc_exit has begun (an abort in a Rust
+    // thread-local destructor run by exit(), say), the backend has deregistered from the
+    // postmaster and shared memory: ending the process now is clean, and calling exit()
+    // again inside exit() would not be.
+    if unsafe { pg_sys::proc_exit_inprogress } {
+        // SAFETY: ends the process.
+        unsafe { _exit(1) }
+    }
     static ENTERED: AtomicBool = AtomicBool::new(false);
     if ENTERED.swap(true, Ordering::Relaxed) {
-        // An abort while ending the backend. If PostgreSQL's exit callbacks already ran
-        // (e.g. a Rust thread-local destructor during exit()), the backend has
-        // deregistered and exiting now is clean; otherwise run them.
-        // SAFETY: a flag of the backend; both calls end the process.
-        unsafe {
-            if pg_sys::proc_exit_inprogress {
-                _exit(1)
-            }
-            pg_sys::proc_exit(1)
-        }
+        // An abort while reporting the first one: run the exit callbacks without a message.
+        // SAFETY: ends the process through PostgreSQL's orderly exit.
+        unsafe { pg_sys::proc_exit(1) }
     }
+    // SAFETY: the backend's error-recovery point. Without one, an ERROR raised while this
+    // report is made (in errstart, or palloc) is promoted to FATAL instead of jumping
+    // into the frames this abort abandons. Reporting ignores the memory limit.
+    unsafe { pg_sys::PG_exception_stack = std::ptr::null_mut() };
+    pallocator::set_reporting(true);
     let [last, before] = SEEN
         .try_with(|seen| seen.try_borrow().map(|s| s.clone()).unwrap_or_default())
         .unwrap_or_default();

@@ -123,11 +123,31 @@ CREATE FUNCTION drops_on_cancel(report bool) RETURNS int4 STRICT LANGUAGE plrust
     let _guard = Guard;
     loop {}
 $$;
+-- The same while the body sends messages: PostgreSQL checks for interrupts at the end of
+-- every message it sends; that check must not jump over the body's frames either.
+CREATE FUNCTION drops_on_cancel_logging(report bool) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    use std::cell::Cell;
+    thread_local! { static DROPPED: Cell<i32> = const { Cell::new(0) }; }
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) { DROPPED.with(|d| d.set(d.get() + 1)); }
+    }
+    if report { return Ok(Some(DROPPED.with(|d| d.get()))); }
+    let _guard = Guard;
+    let mut n: u64 = 0;
+    loop {
+        log!("tick {n}");
+        for i in 0..20000u64 { n = n.wrapping_mul(31).wrapping_add(i); }
+    }
+$$;
 SET statement_timeout = '200ms';
 SELECT drops_on_cancel(false);
 \echo :LAST_ERROR_SQLSTATE
+SELECT drops_on_cancel_logging(false);
+\echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 SELECT drops_on_cancel(true) AS destructors_ran;
+SELECT drops_on_cancel_logging(true) AS destructors_ran_while_logging;
 RESET ROLE;
 
 -- A panic in a destructor while unwinding from another panic cannot be unwound: it ends
@@ -175,6 +195,6 @@ SELECT 1 AS answers;
 
 DROP FUNCTION unwrap_none, divide, nth, double_borrow, panic_any_value, huge_panic,
               huge_err, error_text, abort_process, checked_ratio, end_session_by_value,
-              drops_on_cancel, panic_in_drop;
+              drops_on_cancel, drops_on_cancel_logging, panic_in_drop;
 REVOKE CREATE ON SCHEMA public FROM plrust_panicker;
 DROP ROLE plrust_panicker;
