@@ -67,6 +67,7 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         });
     }
     let object = std::fs::read(&output_path).map_err(PlRustError::WorkDir)?;
+    check_stack_frames(&object)?;
     Ok(BuiltArtifact {
         object,
         target: toolchain.target,
@@ -105,6 +106,9 @@ pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString
         "debuginfo=0",
         "-C",
         "strip=symbols",
+        // Every function's frame size, checked after the build (`check_stack_frames`).
+        "-Z",
+        "emit-stack-sizes",
         "-A",
         "warnings",
         "--error-format=json",
@@ -126,6 +130,32 @@ pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString
         push(&format!("{}={}", e.name, e.rlib.display()));
     }
     args
+}
+
+/// The largest stack frame a function of a body may have. A frame is allocated before
+/// the function's entry probe checks the stack depth, so the depth can overshoot
+/// `max_stack_depth` by one frame; PostgreSQL keeps 512 kB between `max_stack_depth` and
+/// the real stack size, and this stays well inside it.
+pub const MAX_STACK_FRAME: u64 = 256 * 1024;
+
+/// Refuse a library with a frame larger than [`MAX_STACK_FRAME`] (rustc lists every
+/// frame of the crate's code, monomorphized std code included, with
+/// `-Z emit-stack-sizes`).
+fn check_stack_frames(object: &[u8]) -> Result<(), PlRustError> {
+    let Some(section) = crate::elf::section(object, ".stack_sizes") else {
+        return Err(PlRustError::Load(
+            "the built library has no .stack_sizes section".into(),
+        ));
+    };
+    let largest = crate::elf::largest_stack_frame(section)
+        .ok_or_else(|| PlRustError::Load("the built library's .stack_sizes is malformed".into()))?;
+    if largest > MAX_STACK_FRAME {
+        return Err(PlRustError::FrameTooLarge {
+            bytes: largest,
+            max: MAX_STACK_FRAME,
+        });
+    }
+    Ok(())
 }
 
 /// rustc may use at most this much heap (RLIMIT_DATA) ...

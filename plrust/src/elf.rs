@@ -50,6 +50,33 @@ pub fn section<'a>(object: &'a [u8], name: &str) -> Option<&'a [u8]> {
     })
 }
 
+/// The largest stack frame listed in a `.stack_sizes` section (rustc's
+/// `-Z emit-stack-sizes`: for each function of the crate, its address as a u64 and its
+/// frame size as ULEB128). `None` if the section is malformed.
+pub fn largest_stack_frame(section: &[u8]) -> Option<u64> {
+    let mut rest = section;
+    let mut largest = 0u64;
+    while !rest.is_empty() {
+        rest = rest.get(8..)?;
+        let mut size = 0u64;
+        let mut shift = 0u32;
+        loop {
+            let (&byte, tail) = rest.split_first()?;
+            rest = tail;
+            if shift >= 64 {
+                return None;
+            }
+            size |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        largest = largest.max(size);
+    }
+    Some(largest)
+}
+
 #[cfg(test)]
 mod unit_tests {
     use super::*;
@@ -95,5 +122,21 @@ mod unit_tests {
         assert_eq!(section(b"not an elf at all", ".note.x"), None);
         let img = image();
         assert_eq!(section(&img[..100], ".note.x"), None);
+    }
+
+    #[test]
+    fn stack_sizes_are_read_as_address_and_uleb128() {
+        let mut section = Vec::new();
+        section.extend_from_slice(&0x1000u64.to_le_bytes());
+        section.push(0x30); // 48
+        section.extend_from_slice(&0x2000u64.to_le_bytes());
+        section.extend_from_slice(&[0x80, 0x80, 0x80, 0x02]); // 4 MiB
+        assert_eq!(largest_stack_frame(&section), Some(4 << 20));
+        assert_eq!(
+            largest_stack_frame(&section[..12]),
+            None,
+            "cut in the middle"
+        );
+        assert_eq!(largest_stack_frame(&[]), Some(0));
     }
 }

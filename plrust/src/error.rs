@@ -75,6 +75,9 @@ pub enum PlRustError {
     #[error("compiling the function exceeded rustc's {limit} limit")]
     CompileLimit { limit: &'static str },
 
+    #[error("a function in this body needs a stack frame of {bytes} bytes; PL/Rust allows at most {max} (put large data in a Vec or a Box)")]
+    FrameTooLarge { bytes: u64, max: u64 },
+
     #[error("the PL/Rust toolchain is not installed: {missing} does not exist")]
     ToolchainMissing { missing: String },
 
@@ -119,7 +122,9 @@ impl PlRustError {
             Self::ToolchainMissing { .. } => ERRCODE_UNDEFINED_FILE,
             Self::ToolchainMismatch { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             Self::SpawnRustc(_) | Self::Load(_) => ERRCODE_SYSTEM_ERROR,
-            Self::CompileLimit { .. } => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            Self::CompileLimit { .. } | Self::FrameTooLarge { .. } => {
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED
+            }
             Self::WorkDir(_) => ERRCODE_IO_ERROR,
             Self::NoSuchFunction(_) => ERRCODE_UNDEFINED_FUNCTION,
         }

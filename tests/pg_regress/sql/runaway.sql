@@ -85,6 +85,13 @@ $$;
 SELECT big_frames(3);
 SELECT big_frames(1000000);
 \echo :LAST_ERROR_SQLSTATE
+-- A frame too large to be checked in time (the stack check runs after the frame is
+-- allocated): refused when the function is created (54000).
+CREATE FUNCTION huge_frame(i int4) RETURNS int4 STRICT LANGUAGE plrust AS $$
+    let a = [7u8; 16 << 20];
+    Ok(Some(std::hint::black_box(&a)[i as usize] as i32))
+$$;
+\echo :LAST_ERROR_SQLSTATE
 -- A smaller max_stack_depth is honoured too.
 SET max_stack_depth = '200kB';
 SELECT recurse(100000);
