@@ -2,8 +2,9 @@
 //!
 //! Every allocation of a function library is a `palloc` chunk in one long-lived memory
 //! context per backend, "PL/Rust" (a child of `TopMemoryContext`, so it shows in
-//! `pg_backend_memory_contexts`), counted against a per-backend limit
-//! (`plrust.max_memory`). The context, the count and the limit live in one [`Arena`],
+//! `pg_backend_memory_contexts`), under a per-backend limit (`plrust.max_memory`) checked
+//! against what the context holds (its own `mem_allocated`, which PostgreSQL keeps, so
+//! the allocator counts nothing itself). The context and the limit live in one [`Arena`],
 //! which `plrust.so` defines under the symbol `plrust_arena` and every function library
 //! of the backend shares: the limit is for the backend, not per function.
 //!
@@ -51,7 +52,7 @@ pub struct Failure {
     pub size: usize,
     /// True when `plrust.max_memory` refused it; false when palloc found no memory.
     pub over_limit: bool,
-    /// Bytes in use when it was refused.
+    /// Bytes the context held when it was refused.
     pub used: usize,
     /// The limit at that moment.
     pub limit: usize,
@@ -70,12 +71,8 @@ pub struct Arena {
     /// palloc's rounding and headers and the free chunks it keeps for reuse): what the
     /// limit is checked against, so small allocations cannot hide their real cost.
     allocated: AtomicPtr<usize>,
-    /// Bytes handed out and not yet returned (requested sizes, with alignment padding).
-    used: AtomicUsize,
     /// `plrust.max_memory` in bytes, refreshed by `plrust.so` before every call.
     limit: AtomicUsize,
-    /// Highest `used` seen.
-    peak: AtomicUsize,
     /// Nonzero while an error report is being made: the limit does not apply (reports
     /// are bounded: messages are cut at 64 KiB).
     reporting: AtomicUsize,
@@ -93,9 +90,7 @@ impl Arena {
         Arena {
             context: AtomicPtr::new(std::ptr::null_mut()),
             allocated: AtomicPtr::new(std::ptr::null_mut()),
-            used: AtomicUsize::new(0),
             limit: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
             reporting: AtomicUsize::new(0),
             failed_size: AtomicUsize::new(0),
             failed_over_limit: AtomicUsize::new(0),
@@ -121,21 +116,11 @@ impl Arena {
         self.limit.store(bytes, Ordering::Relaxed);
     }
 
-    /// Bytes in use by the function libraries of this backend (as requested).
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    /// The most bytes that were ever in use at once.
-    pub fn peak(&self) -> usize {
-        self.peak.load(Ordering::Relaxed)
-    }
-
-    /// What the context holds, which the limit is checked against.
+    /// What the context holds, which the limit is checked against (0 before it exists).
     fn held(&self) -> usize {
         let allocated = self.allocated.load(Ordering::Relaxed);
         if allocated.is_null() {
-            self.used()
+            0
         } else {
             // SAFETY: set_context's contract: PostgreSQL's counter, alive and only
             // written by the memory manager on this (the only) thread.
@@ -193,23 +178,6 @@ impl Arena {
         self.failed_size.load(Ordering::Relaxed) != 0
             && bytes <= limit.saturating_add(HEADROOM).saturating_sub(held)
             && unwinding()
-    }
-
-    /// Count `bytes` as handed out.
-    #[inline]
-    fn reserve(&self, bytes: usize) {
-        let used = self.used.load(Ordering::Relaxed) + bytes;
-        self.used.store(used, Ordering::Relaxed);
-        if used > self.peak.load(Ordering::Relaxed) {
-            self.peak.store(used, Ordering::Relaxed);
-        }
-    }
-
-    #[inline]
-    fn release(&self, bytes: usize) {
-        let used = self.used.load(Ordering::Relaxed);
-        self.used
-            .store(used.saturating_sub(bytes), Ordering::Relaxed);
     }
 }
 
@@ -271,23 +239,14 @@ mod backend {
             arena.record_failure(requested, !context.is_null());
             return std::ptr::null_mut();
         }
-        arena.reserve(size);
         let flags = MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM | if zero { MCXT_ALLOC_ZERO } else { 0 };
         // SAFETY: a live context; size is non-zero and within MaxAllocHugeSize (checked
         // against the limit above, which plrust bounds far below it).
         let p = unsafe { MemoryContextAllocExtended(context, size, flags) };
         if p.is_null() {
-            arena.release(size);
             arena.record_failure(requested, false);
         }
         p.cast()
-    }
-
-    #[inline]
-    pub fn free(arena: &Arena, pointer: *mut u8, size: usize) {
-        arena.release(size);
-        // SAFETY: `pointer` is a chunk this allocator got from palloc.
-        unsafe { pfree(pointer.cast()) }
     }
 
     fn alloc_impl(layout: Layout, zero: bool) -> *mut u8 {
@@ -323,14 +282,14 @@ mod backend {
 
         #[inline]
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            let size = padded_size(layout).unwrap_or(usize::MAX);
             let raw = if layout.align() <= PALLOC_ALIGN {
                 ptr
             } else {
                 // SAFETY: alloc_impl stored palloc's pointer in the word before `ptr`.
                 unsafe { ptr.cast::<*mut u8>().sub(1).read() }
             };
-            free(arena(), raw, size);
+            // SAFETY: `raw` is a chunk this allocator got from palloc.
+            unsafe { pfree(raw.cast()) }
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -402,33 +361,25 @@ mod tests {
         assert_eq!(padded_size(layout), Some(100));
     }
 
-    #[test]
-    fn the_limit_refuses_what_does_not_fit() {
+    /// An arena whose context "holds" what the test writes through the returned pointer.
+    fn arena_holding(limit: usize) -> (Arena, *mut usize) {
         let arena = Arena::new();
-        arena.set_limit(1000);
-        assert!(arena.fits(1000, || false));
-        arena.reserve(600);
-        assert!(!arena.fits(500, || false), "600 + 500 is over 1000");
-        assert!(arena.fits(400, || false));
-        arena.reserve(400);
-        arena.release(1000);
-        assert_eq!(arena.used(), 0);
-        assert_eq!(arena.peak(), 1000);
-        assert!(!arena.fits(usize::MAX, || false));
+        let held = Box::into_raw(Box::new(0usize));
+        // SAFETY: the counter is leaked, so it outlives the arena.
+        unsafe { arena.set_context(std::ptr::null_mut(), held) };
+        arena.set_limit(limit);
+        (arena, held)
     }
 
     #[test]
     fn the_limit_is_checked_against_what_the_context_holds() {
-        let arena = Arena::new();
-        let mut held: usize = 900;
-        // SAFETY: `held` outlives the arena's use in this test.
-        unsafe { arena.set_context(std::ptr::null_mut(), &mut held) };
-        arena.set_limit(1000);
-        assert!(
-            !arena.fits(200, || false),
-            "900 held, though nothing was counted as used"
-        );
+        let (arena, held) = arena_holding(1000);
+        assert!(arena.fits(1000, || false));
+        // SAFETY: the test's own counter.
+        unsafe { *held = 900 };
+        assert!(!arena.fits(200, || false), "900 held + 200 is over 1000");
         assert!(arena.fits(100, || false));
+        assert!(!arena.fits(usize::MAX, || false));
     }
 
     #[test]
@@ -465,9 +416,9 @@ mod tests {
 
     #[test]
     fn after_a_failure_the_headroom_serves_only_the_unwinding() {
-        let arena = Arena::new();
-        arena.set_limit(1000);
-        arena.reserve(1000);
+        let (arena, held) = arena_holding(1000);
+        // SAFETY: the test's own counter.
+        unsafe { *held = 1000 };
         assert!(!arena.fits(16, || true), "no failure yet: no headroom");
         arena.record_failure(16, true);
         assert!(
@@ -478,10 +429,12 @@ mod tests {
             arena.fits(HEADROOM, || true),
             "the report's allocations fit"
         );
-        arena.reserve(HEADROOM);
+        // SAFETY: as above.
+        unsafe { *held = 1000 + HEADROOM };
         assert!(!arena.fits(1, || true), "but the headroom is bounded");
-        arena.release(HEADROOM);
         arena.clear_failure();
+        // SAFETY: as above.
+        unsafe { *held = 1000 };
         assert!(
             !arena.fits(16, || true),
             "a new call starts at the plain limit"

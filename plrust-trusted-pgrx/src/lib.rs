@@ -119,73 +119,64 @@ macro_rules! error {
 /// Send a WARNING with a formatted message.
 #[macro_export]
 macro_rules! warning {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::WARNING, $crate::log::PgSqlErrorCode::ERRCODE_WARNING, ::std::format!($($arg)*), ::std::option::Option::None)
+    ($($arg:tt)*) => { $crate::__message!(WARNING, ERRCODE_WARNING, $($arg)*) };
+}
+
+/// What the message macros below expand to. Not an API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __message {
+    ($level:ident, $code:ident, $($arg:tt)*) => {
+        $crate::log::report($crate::log::PgLogLevel::$level, $crate::log::PgSqlErrorCode::$code, ::std::format!($($arg)*), ::std::option::Option::None)
     };
 }
 
 /// Send a NOTICE with a formatted text.
 #[macro_export]
 macro_rules! notice {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::NOTICE, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(NOTICE, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send an INFO message with a formatted text.
 #[macro_export]
 macro_rules! info {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::INFO, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(INFO, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Write a LOG message to the server log with a formatted text.
 #[macro_export]
 macro_rules! log {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::LOG, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(LOG, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send a DEBUG1 message with a formatted text.
 #[macro_export]
 macro_rules! debug1 {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::DEBUG1, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(DEBUG1, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send a DEBUG2 message with a formatted text.
 #[macro_export]
 macro_rules! debug2 {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::DEBUG2, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(DEBUG2, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send a DEBUG3 message with a formatted text.
 #[macro_export]
 macro_rules! debug3 {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::DEBUG3, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(DEBUG3, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send a DEBUG4 message with a formatted text.
 #[macro_export]
 macro_rules! debug4 {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::DEBUG4, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(DEBUG4, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// Send a DEBUG5 message with a formatted text.
 #[macro_export]
 macro_rules! debug5 {
-    ($($arg:tt)*) => {
-        $crate::log::report($crate::log::PgLogLevel::DEBUG5, $crate::log::PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, ::std::format!($($arg)*), ::std::option::Option::None)
-    };
+    ($($arg:tt)*) => { $crate::__message!(DEBUG5, ERRCODE_SUCCESSFUL_COMPLETION, $($arg)*) };
 }
 
 /// SQL values as Rust types.
@@ -396,10 +387,7 @@ pub mod __glue {
     /// A load and a branch when nothing is pending.
     #[inline(always)]
     pub fn probe() {
-        // SAFETY: a sig_atomic_t set by the backend's signal handlers; this read is what
-        // CHECK_FOR_INTERRUPTS() does.
-        let pending = unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) };
-        if pending != 0 || sticky::raised() {
+        if interrupt_pending() || sticky::raised() {
             interrupted();
         }
     }
@@ -411,9 +399,7 @@ pub mod __glue {
     /// recording it sets the limit so high that every entry takes the slow path.
     #[inline(always)]
     pub fn probe_entry() {
-        // SAFETY: as in `probe`.
-        let pending = unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) };
-        if pending != 0 || stack::beyond_limit() {
+        if interrupt_pending() || stack::beyond_limit() {
             entry_slow_path();
         }
     }
@@ -526,15 +512,11 @@ pub mod __glue {
         // after the unwinding (or for the end of the call). A new interrupt is still
         // answered, so a destructor that loops forever can be cancelled; that ends the
         // session (FATAL), as any panic escaping a destructor during unwinding does.
-        // SAFETY: flags of the backend, read on its main thread.
-        let (exiting, terminating) =
-            unsafe { (pg_sys::proc_exit_inprogress, pg_sys::ProcDiePending != 0) };
-        if exiting {
-            // A Rust thread-local destructor looping inside exit(), after PostgreSQL's
-            // exit callbacks ran (interrupts are held off for good by then): end it.
-            // SAFETY: the backend has deregistered; ending the process is clean.
-            unsafe { _exit(1) }
-        }
+        // A Rust thread-local destructor looping inside exit(), after PostgreSQL's exit
+        // callbacks ran (interrupts are held off for good by then): end it.
+        postpanic::exit_if_exiting();
+        // SAFETY: a flag of the backend, read on its main thread.
+        let terminating = unsafe { pg_sys::ProcDiePending != 0 };
         if !std::thread::panicking() {
             sticky::reraise();
         } else if !terminating {
@@ -559,7 +541,7 @@ pub mod __glue {
 
         let deadline = Instant::now().checked_add(Duration::new(secs, nanos));
         loop {
-            if pg_sys_interrupt_pending() || sticky::raised() {
+            if interrupt_pending() || sticky::raised() {
                 interrupted();
             }
             let remaining = match deadline {
@@ -584,14 +566,11 @@ pub mod __glue {
         }
     }
 
-    #[cfg(target_family = "postgres")]
-    fn pg_sys_interrupt_pending() -> bool {
-        // SAFETY: as in `probe`.
+    /// `InterruptPending`: a sig_atomic_t set by the backend's signal handlers.
+    #[inline(always)]
+    fn interrupt_pending() -> bool {
+        // SAFETY: a plain volatile read, which is what CHECK_FOR_INTERRUPTS() does.
         unsafe { std::ptr::read_volatile(&raw const pg_sys::InterruptPending) != 0 }
-    }
-
-    unsafe extern "C" {
-        fn _exit(status: std::ffi::c_int) -> !;
     }
 
     #[cold]

@@ -178,6 +178,21 @@ fn out_of_memory(message: &str) -> Option<ErrorReport> {
     })
 }
 
+/// End the process at once if PostgreSQL's `proc_exit` has begun. By then the backend has
+/// deregistered from the postmaster and shared memory, so `_exit` is clean, while
+/// reporting or calling `exit()` again inside `exit()` would not be.
+pub fn exit_if_exiting() {
+    unsafe extern "C" {
+        fn _exit(status: std::ffi::c_int) -> !;
+    }
+    // SAFETY: a flag of the backend, read on its main thread; `_exit` ends the process.
+    unsafe {
+        if pgrx::pg_sys::proc_exit_inprogress {
+            _exit(1)
+        }
+    }
+}
+
 /// Where postgrestd's `abort_internal` goes in a function library: end this backend with
 /// FATAL, through PostgreSQL's `proc_exit`, so that the postmaster sees an orderly exit
 /// and the rest of the server carries on.
@@ -191,18 +206,8 @@ pub unsafe extern "C" fn postgrestd_abort() -> ! {
 
     use pgrx::{pg_sys, PgLogLevel};
 
-    unsafe extern "C" {
-        fn _exit(status: std::ffi::c_int) -> !;
-    }
-
-    // SAFETY: a flag of the backend. Once proc_exit has begun (an abort in a Rust
-    // thread-local destructor run by exit(), say), the backend has deregistered from the
-    // postmaster and shared memory: ending the process now is clean, and calling exit()
-    // again inside exit() would not be.
-    if unsafe { pg_sys::proc_exit_inprogress } {
-        // SAFETY: ends the process.
-        unsafe { _exit(1) }
-    }
+    // An abort in a Rust thread-local destructor run by exit(), say: end it there.
+    exit_if_exiting();
     static ENTERED: AtomicBool = AtomicBool::new(false);
     if ENTERED.swap(true, Ordering::Relaxed) {
         // An abort while reporting the first one: run the exit callbacks without a message.
