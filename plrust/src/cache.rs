@@ -23,6 +23,7 @@ use pgrx::pg_sys;
 use crate::error::PlRustError;
 use crate::loader::{self, EntryPoint, LoadedLibrary};
 use crate::memory;
+use crate::overflow;
 use crate::pg_proc::ProcDef;
 use crate::pipeline;
 
@@ -61,10 +62,10 @@ pub unsafe fn call(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         Some(function) => function,
         None => resolve(entry).unwrap_or_else(|e| e.report()),
     };
-    // The function library raises its ERRORs with longjmp; catch them here, turn them
-    // into a Rust panic that unwinds our frames, and let #[pg_guard] re-raise them.
+    // The function library raises its ERRORs with longjmp: `run` catches them, turns
+    // them into a Rust panic that unwinds our frames, and #[pg_guard] re-raises them.
     // SAFETY: the closure holds nothing with a destructor; fcinfo is the live call's.
-    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| function(fcinfo)) }
+    unsafe { overflow::run(entry.fn_oid, || function(fcinfo)) }
 }
 
 fn entry_for(fn_oid: pg_sys::Oid) -> &'static FnEntry {

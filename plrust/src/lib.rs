@@ -23,6 +23,7 @@ mod error;
 mod instrument;
 mod loader;
 mod memory;
+mod overflow;
 mod pg_proc;
 mod pipeline;
 mod settings;
@@ -40,6 +41,7 @@ pgrx::extension_sql_file!("../../sql/plrust.sql", name = "plrust_language", fina
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
     memory::init();
+    overflow::init();
     cache::register_invalidation_callback();
 }
 

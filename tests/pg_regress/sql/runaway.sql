@@ -129,8 +129,50 @@ SELECT wait_until_running(:victim_pid, 'SELECT swallow_cancel()');
 SELECT pg_terminate_backend(:victim_pid, 5000);
 SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_pid;
 SELECT dblink_disconnect('victim');
-DROP EXTENSION dblink;
 SELECT 1 AS answers;
+
+-- Recursion no probe can see: dropping a 2,000,000-node Box list runs the compiler's
+-- drop glue 2,000,000 calls deep, far past the 8 MB stack. The skipped frames cannot be
+-- unwound, so that session ends with FATAL 54001 instead of SIGSEGV; the server does
+-- not restart (regress.sh checks). Run in a second session, through dblink.
+CREATE FUNCTION drop_long_list(n int8) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    struct Node { next: Option<Box<Node>>, value: i64 }
+    let mut head: Option<Box<Node>> = None;
+    for i in 0..n { head = Some(Box::new(Node { next: head, value: i })); }
+    let last = head.as_ref().map_or(-1, |node| node.value);
+    drop(head);
+    Ok(Some(last))
+$$;
+SELECT drop_long_list(1000) AS short_list_drops_fine;
+SELECT dblink_connect('victim', 'host=127.0.0.1 port=' || current_setting('port') ||
+                               ' dbname=' || current_database() || ' user=' || current_user);
+SELECT pid AS victim_pid FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(pid int) \gset
+-- What the victim's client sees (the rest of libpq's text about the lost connection
+-- varies, so only the first lines are shown).
+CREATE FUNCTION remote_error(query text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM * FROM dblink('victim', query) AS t(x int8);
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || E'\n' || array_to_string((string_to_array(SQLERRM, E'\n'))[1:3], E'\n');
+END $f$;
+SELECT remote_error('SELECT drop_long_list(2000000)');
+-- The victim session is gone (wait up to 5 s for it to finish exiting) ...
+SELECT set_config('plrust_test.victim', :'victim_pid', false) IS NOT NULL AS noted;
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
+                              WHERE pid = current_setting('plrust_test.victim')::int);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END $$;
+SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_pid;
+SELECT dblink_disconnect('victim');
+DROP FUNCTION remote_error;
+DROP EXTENSION dblink;
+-- ... and this one answers, and runs the same function on a short list.
+SELECT drop_long_list(1000) AS answers;
 
 -- Waiting inside std. A sleep answers the cancel (std::thread::sleep waits on the
 -- backend's latch); a wait that nothing could end (one thread: a Mutex locked twice, a

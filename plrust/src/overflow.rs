@@ -1,0 +1,342 @@
+//! Cross-cutting: the last defence against a stack overflow the probes cannot see.
+//!
+//! A body's own functions check the stack on entry (ERROR 54001 at `max_stack_depth`),
+//! but code PL/Rust does not instrument can still recurse past the end of the stack: the
+//! drop glue of a very long `Box` list, derived impls on deeply recursive types, a
+//! dependency. Unchecked, that is a SIGSEGV, and the postmaster answers a backend killed
+//! by a signal by restarting the whole server.
+//!
+//! So every call runs under a trap. `_PG_init` installs a SIGSEGV handler that runs on
+//! its own small stack (`sigaltstack`: the overflowed stack has no room for a signal
+//! frame). When a fault lands next to the stack pointer while a PL/Rust call is running,
+//! the handler jumps back to the call's landing pad in [`run`], on the part of the stack
+//! that is still good, and the call ends the session with FATAL 54001 through
+//! PostgreSQL's orderly `proc_exit`: the server and the other sessions carry on.
+//!
+//! FATAL, not ERROR: the jump skipped the body's frames without running their
+//! destructors, so the function library's state (a `RefCell` left borrowed, a
+//! half-updated static) cannot be trusted by a later call in this session.
+//!
+//! Any other SIGSEGV is not ours: the handler gives it to the handler that was installed
+//! before, or puts back the default action and returns, so the fault happens again and
+//! the process dies of it as it would have without PL/Rust.
+//!
+//! Invariant: [`TARGET`] is null outside a PL/Rust call and points at the innermost
+//! running call's landing pad inside one; [`run`] restores it however the call ends.
+
+use std::ffi::{c_int, c_void};
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use cee_scape::SigJmpBufFields;
+use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+/// The landing pad of the innermost running PL/Rust call; null outside one.
+static TARGET: AtomicPtr<SigJmpBufFields> = AtomicPtr::new(ptr::null_mut());
+
+/// The highest stack address this process's main stack is known to reach (an address in
+/// `_PG_init`'s frame: every call runs below it).
+static STACK_TOP: AtomicUsize = AtomicUsize::new(0);
+
+/// How far below [`STACK_TOP`] the stack may reach: the stack size limit, plus the gap
+/// the kernel keeps below it; `usize::MAX` when the limit is unlimited.
+static STACK_SPAN: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// A fault this close to the stack pointer is the stack growing: a `call` or `push`
+/// writes just below it, a stack probe or a frame's stores just above it. Rust frames
+/// over 256 KiB are refused at CREATE; C frames that large are rare.
+const NEAR_STACK_POINTER: usize = 1 << 20;
+
+/// The gap Linux keeps between the stack's limit and the next mapping (`stack_guard_gap`,
+/// 256 pages by default), with room to spare.
+const GUARD_GAP: usize = 4 << 20;
+
+/// The handler's own stack. It only reads a few atomics and jumps (or chains to the
+/// previous handler), but glibc asks for at least `MINSIGSTKSZ`, and more is cheap.
+const ALT_STACK_SIZE: usize = 64 << 10;
+
+/// The SIGSEGV action that was installed before ours.
+static mut PREVIOUS: MaybeUninit<libc::sigaction> = MaybeUninit::zeroed();
+
+/// Install the alternate signal stack and the SIGSEGV handler; once per process, from
+/// `_PG_init` (children forked from a postmaster that preloaded PL/Rust inherit both).
+pub fn init() {
+    let here = 0u8;
+    STACK_TOP.store(ptr::addr_of!(here) as usize, Ordering::Relaxed);
+    let mut limit = MaybeUninit::<libc::rlimit>::zeroed();
+    // SAFETY: getrlimit writes one rlimit into the buffer we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_STACK, limit.as_mut_ptr()) } == 0 {
+        // SAFETY: getrlimit succeeded, so it initialised the buffer.
+        let limit = unsafe { limit.assume_init() };
+        if limit.rlim_cur != libc::RLIM_INFINITY {
+            let span = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+            STACK_SPAN.store(span.saturating_add(GUARD_GAP), Ordering::Relaxed);
+        }
+    }
+    install_alt_stack();
+    // SAFETY: installs a handler for a synchronous signal; PREVIOUS is written here, once,
+    // before the handler can run, and only read by the handler afterwards.
+    unsafe {
+        let mut action: libc::sigaction = MaybeUninit::zeroed().assume_init();
+        action.sa_sigaction = on_sigsegv as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        let previous = ptr::addr_of_mut!(PREVIOUS).cast::<libc::sigaction>();
+        if libc::sigaction(libc::SIGSEGV, &action, previous) != 0 {
+            pgrx::warning!("PL/Rust could not install its stack overflow handler");
+        }
+    }
+}
+
+/// Give this thread an alternate signal stack, unless it already has one.
+fn install_alt_stack() {
+    let mut current = MaybeUninit::<libc::stack_t>::zeroed();
+    // SAFETY: with a null new stack, sigaltstack only reports the current one.
+    if unsafe { libc::sigaltstack(ptr::null(), current.as_mut_ptr()) } == 0 {
+        // SAFETY: sigaltstack succeeded, so it filled the buffer.
+        let current = unsafe { current.assume_init() };
+        if current.ss_flags & libc::SS_DISABLE == 0 {
+            return;
+        }
+    }
+    // SAFETY: maps fresh anonymous memory for the handler's stack, kept for the life of
+    // the process (it is the thread's signal stack from now on).
+    let stack = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            ALT_STACK_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        pgrx::warning!("PL/Rust could not map a signal stack for its stack overflow handler");
+        return;
+    }
+    let alt = libc::stack_t {
+        ss_sp: stack,
+        ss_flags: 0,
+        ss_size: ALT_STACK_SIZE,
+    };
+    // SAFETY: `alt` describes the mapping just made, which is never unmapped.
+    if unsafe { libc::sigaltstack(&alt, ptr::null_mut()) } != 0 {
+        pgrx::warning!("PL/Rust could not install a signal stack for its stack overflow handler");
+    }
+}
+
+/// Run one PL/Rust call under the trap, inside a PostgreSQL error-recovery point: `call`
+/// returns normally; or raises a PostgreSQL ERROR, which becomes a Rust panic here (for
+/// `#[pg_guard]` to raise again once our frames have unwound); or overflows the stack,
+/// which ends the session with FATAL.
+///
+/// # Safety
+/// On the backend's main thread. `call` must not unwind (a function library catches its
+/// own panics), and must hold nothing that needs dropping: an ERROR or an overflow skips
+/// its frames.
+pub unsafe fn run<T>(fn_oid: pg_sys::Oid, call: impl FnOnce() -> T) -> T {
+    // Restored on the way out, also when an ERROR unwinds this frame.
+    let _restore = Restore(TARGET.load(Ordering::Relaxed));
+    // SAFETY: on the main thread, as our caller promises; see below for `trapped`.
+    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| trapped(fn_oid, call)) }
+}
+
+/// # Safety
+/// As for [`run`], inside its error-recovery point.
+unsafe fn trapped<T>(fn_oid: pg_sys::Oid, call: impl FnOnce() -> T) -> T {
+    // SAFETY: a plain read of the backend's error-context chain, on its main thread.
+    let context_stack = unsafe { pg_sys::error_context_stack };
+    let mut result = MaybeUninit::uninit();
+    // No signal mask is saved: that would cost a system call on every call; the landing
+    // path unblocks SIGSEGV itself.
+    let landed = cee_scape::call_with_sigsetjmp(false, |landing| {
+        TARGET.store(ptr::from_ref(landing).cast_mut(), Ordering::Relaxed);
+        result.write(call());
+        0
+    });
+    if landed == 0 {
+        // SAFETY: the closure returned normally, so it wrote the result.
+        return unsafe { result.assume_init() };
+    }
+    // SAFETY: back on the good part of the stack, on the main thread. The skipped frames
+    // may have pushed error-context callbacks that live in them: drop those.
+    unsafe {
+        pg_sys::error_context_stack = context_stack;
+        unblock_sigsegv();
+    }
+    overflowed(fn_oid)
+}
+
+/// Puts back the landing pad of the enclosing call, however this one ends.
+struct Restore(*mut SigJmpBufFields);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        TARGET.store(self.0, Ordering::Relaxed);
+    }
+}
+
+/// End the session: the body overflowed the stack where no probe could stop it.
+fn overflowed(fn_oid: pg_sys::Oid) -> ! {
+    // An ERROR raised while this report is made becomes FATAL rather than jumping into
+    // the abandoned frames; the report ignores the memory limit.
+    // SAFETY: the backend's error-recovery point, on its main thread.
+    unsafe { pg_sys::PG_exception_stack = ptr::null_mut() };
+    crate::memory::plrust_arena.set_reporting(true);
+    // SAFETY: format_procedure returns a palloc'd C string (or the oid, if there is no
+    // such function); a catalog ERROR here would be FATAL, which is where we are going.
+    let function_name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(fn_oid)) }
+        .to_string_lossy()
+        .into_owned();
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
+        "stack depth limit exceeded",
+        "plrust",
+    )
+    .set_detail(format!(
+        "PL/Rust function {function_name} overflowed the stack in code that has no stack \
+         check (such as the drop of a deeply nested value); it cannot be unwound, so the \
+         session ends."
+    ))
+    .set_hint(
+        "The server and other sessions are not affected. Avoid recursion this deep, for \
+         example by dropping long linked structures iteratively.",
+    )
+    .report(PgLogLevel::FATAL);
+    // SAFETY: not reached (FATAL exits); if it were, ending the process is all that is left.
+    unsafe { pg_sys::proc_exit(1) }
+}
+
+/// The handler was entered with SIGSEGV blocked, and the jump out of it did not restore
+/// the mask (no mask was saved): unblock it, so a later fault is delivered, not fatal.
+///
+/// # Safety
+/// Changes this thread's signal mask.
+unsafe fn unblock_sigsegv() {
+    // SAFETY: builds a one-signal set on our stack and removes it from the mask.
+    unsafe {
+        let mut set = MaybeUninit::<libc::sigset_t>::zeroed();
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::sigaddset(set.as_mut_ptr(), libc::SIGSEGV);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, set.as_ptr(), ptr::null_mut());
+    }
+}
+
+/// Whether a fault at `address`, with the stack pointer at `sp`, is the main stack
+/// running out: the stack pointer is on the main stack, and the fault right next to it.
+fn is_stack_overflow(address: usize, sp: usize, stack_top: usize, span: usize) -> bool {
+    let on_main_stack = sp < stack_top && stack_top - sp <= span;
+    on_main_stack && address < stack_top && address.abs_diff(sp) <= NEAR_STACK_POINTER
+}
+
+/// The stack pointer at the fault, from the signal's machine context.
+///
+/// # Safety
+/// `context` is the `ucontext_t` the kernel passed to an SA_SIGINFO handler.
+unsafe fn faulting_sp(context: *mut c_void) -> Option<usize> {
+    let context = context.cast::<libc::ucontext_t>();
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the caller passes the kernel's context; REG_RSP indexes its register file.
+    return Some(unsafe { (*context).uc_mcontext.gregs[libc::REG_RSP as usize] } as usize);
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: the caller passes the kernel's context.
+    return Some(unsafe { (*context).uc_mcontext.sp } as usize);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let _ = context;
+        None
+    }
+}
+
+extern "C" fn on_sigsegv(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let target = TARGET.load(Ordering::Relaxed);
+    if !target.is_null() {
+        // SAFETY: the kernel passes a valid siginfo and context to an SA_SIGINFO handler.
+        let (address, sp) = unsafe { ((*info).si_addr() as usize, faulting_sp(context)) };
+        let top = STACK_TOP.load(Ordering::Relaxed);
+        let span = STACK_SPAN.load(Ordering::Relaxed);
+        if sp.is_some_and(|sp| is_stack_overflow(address, sp, top, span)) {
+            // SAFETY: `target` is the landing pad of a call still running (run() resets
+            // it before its frame goes away), higher up the main stack than the fault.
+            unsafe { cee_scape::siglongjmp(target, 1) }
+        }
+    }
+    // SAFETY: PREVIOUS was filled by init() before this handler was installed.
+    unsafe { chain(signal, info, context) }
+}
+
+/// Hand a fault that is not ours to the action installed before us.
+///
+/// # Safety
+/// From the SIGSEGV handler, with the kernel's arguments.
+unsafe fn chain(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    // SAFETY: PREVIOUS is only written by init(), before the handler was installed.
+    let previous = unsafe { ptr::addr_of!(PREVIOUS).cast::<libc::sigaction>().read() };
+    match previous.sa_sigaction {
+        libc::SIG_DFL | libc::SIG_IGN => {
+            // Put the default back and return: the instruction faults again and the
+            // process dies of the signal, as it would have without PL/Rust.
+            // SAFETY: installs the default action for SIGSEGV.
+            unsafe { libc::signal(libc::SIGSEGV, libc::SIG_DFL) };
+        }
+        handler if previous.sa_flags & libc::SA_SIGINFO != 0 => {
+            // SAFETY: the previous handler was installed as an SA_SIGINFO handler.
+            let handler: extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
+                unsafe { std::mem::transmute(handler) };
+            handler(signal, info, context);
+        }
+        handler => {
+            // SAFETY: the previous handler was installed as a plain handler.
+            let handler: extern "C" fn(c_int) = unsafe { std::mem::transmute(handler) };
+            handler(signal);
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    const TOP: usize = 0x7fff_0000_0000;
+    const SPAN: usize = (8 << 20) + GUARD_GAP;
+
+    #[test]
+    fn a_fault_just_below_a_deep_stack_pointer_is_an_overflow() {
+        let sp = TOP - (8 << 20);
+        assert!(is_stack_overflow(sp - 8, sp, TOP, SPAN));
+        assert!(is_stack_overflow(sp - 4096, sp, TOP, SPAN));
+    }
+
+    #[test]
+    fn a_fault_inside_a_large_frame_is_an_overflow() {
+        let sp = TOP - (8 << 20) - 200_000;
+        assert!(is_stack_overflow(sp + 150_000, sp, TOP, SPAN));
+    }
+
+    #[test]
+    fn a_fault_far_from_the_stack_pointer_is_not() {
+        let sp = TOP - (1 << 20);
+        assert!(!is_stack_overflow(0x10, sp, TOP, SPAN));
+        assert!(!is_stack_overflow(sp - (64 << 20), sp, TOP, SPAN));
+    }
+
+    #[test]
+    fn a_fault_on_another_stack_is_not() {
+        // The stack pointer is on the signal stack or a thread's stack, far below.
+        let sp = TOP - (512 << 20);
+        assert!(!is_stack_overflow(sp - 8, sp, TOP, SPAN));
+        // Or above the main stack's top.
+        let sp = TOP + 4096;
+        assert!(!is_stack_overflow(sp - 8, sp, TOP, SPAN));
+    }
+
+    #[test]
+    fn an_unlimited_stack_has_no_lower_bound() {
+        let sp = TOP - (512 << 20);
+        assert!(is_stack_overflow(sp - 8, sp, TOP, usize::MAX));
+    }
+}
