@@ -32,6 +32,8 @@ pub use log::{PgLogLevel, PgSqlErrorCode};
 pub mod log {
     pub use pgrx::{PgLogLevel, PgSqlErrorCode};
 
+    use std::borrow::Cow;
+
     use pgrx::pg_sys::panic::ErrorReport;
 
     /// What the macros call. Not an API.
@@ -46,17 +48,25 @@ pub mod log {
             PgLogLevel::FATAL | PgLogLevel::PANIC => PgLogLevel::ERROR,
             level => level,
         };
-        let message = postpanic::truncate(&message, postpanic::MAX_MESSAGE).into_owned();
-        let mut report = ErrorReport::new(code, message, "plrust");
-        if let Some(detail) = detail {
-            report = report.set_detail(postpanic::truncate(&detail, postpanic::MAX_MESSAGE));
-        }
+        let build = move || {
+            // A message within bounds is sent as it is, not copied.
+            let cut = match postpanic::truncate(&message, postpanic::MAX_MESSAGE) {
+                Cow::Owned(cut) => Some(cut),
+                Cow::Borrowed(_) => None,
+            };
+            let mut report = ErrorReport::new(code, cut.unwrap_or(message), "plrust");
+            if let Some(detail) = detail {
+                report = report.set_detail(postpanic::truncate(&detail, postpanic::MAX_MESSAGE));
+            }
+            report
+        };
         // ERROR unwinds (a panic carrying the report, raised by the call's guard); the
-        // other levels are sent at once and return.
+        // other levels are sent at once and return, and their report is built inside the
+        // sending (its allocations must not fail half-way for a body at its memory limit).
         if level == PgLogLevel::ERROR {
-            report.report(level);
+            build().report(level);
         } else {
-            crate::__glue::send_report(report, level);
+            crate::__glue::send_report(level, build);
         }
     }
 
@@ -361,8 +371,12 @@ pub mod __glue {
     /// PostgreSQL's `errfinish` ends with `CHECK_FOR_INTERRUPTS()`: interrupts are held
     /// off meanwhile (the next probe answers them), so no cancel can `longjmp` through
     /// the body's frames from here; any other ERROR becomes a Rust panic at the boundary.
-    /// The report's allocations ignore the memory limit (PostgreSQL has started it).
-    pub(crate) fn send_report(report: pgrx::pg_sys::panic::ErrorReport, level: pgrx::PgLogLevel) {
+    /// The report is built, and sent, ignoring the memory limit: it is bounded (texts are
+    /// cut at 64 KiB), and a body at its limit must still be able to send a NOTICE.
+    pub(crate) fn send_report(
+        level: pgrx::PgLogLevel,
+        build: impl FnOnce() -> pgrx::pg_sys::panic::ErrorReport,
+    ) {
         struct Resume;
         impl Drop for Resume {
             fn drop(&mut self) {
@@ -375,6 +389,7 @@ pub mod __glue {
         unsafe { pg_sys::InterruptHoldoffCount += 1 };
         let _resume = Resume;
         pallocator::set_reporting(true);
+        let report = build();
         sticky::record(|| {
             // SAFETY: the closure owns nothing with a destructor when PostgreSQL could
             // longjmp (pgrx drops the report before calling errfinish).

@@ -136,7 +136,35 @@ SELECT 1 AS answers;
 SET plrust.max_memory = '64MB';
 SELECT hold(32) AS fresh_session;
 
+-- A message sent while the session is at its limit: the report's own allocations (made
+-- once PostgreSQL has started it) are not the body's, and do not fail. The body fills the
+-- context until not one more byte fits, then sends a NOTICE with an empty text (which
+-- the body allocates nothing for).
+SET ROLE plrust_hog;
+CREATE FUNCTION notice_at_limit() RETURNS bool LANGUAGE plrust AS $$
+    let mut hold: Vec<Vec<u8>> = Vec::with_capacity(400_000);
+    let mut size = 1usize << 20;
+    loop {
+        let mut v: Vec<u8> = Vec::new();
+        if v.try_reserve_exact(size).is_ok() {
+            if hold.len() == hold.capacity() { break; }
+            hold.push(v);
+        } else if size == 1 {
+            break;
+        } else {
+            size /= 16;
+        }
+    }
+    let at_limit = hold.len() < hold.capacity()
+        && Vec::<u8>::new().try_reserve_exact(1).is_err();
+    notice!("");
+    Ok(Some(at_limit))
+$$;
+SELECT notice_at_limit() AS noticed_at_the_limit;
+SELECT notice_at_limit() AS and_again;
+RESET ROLE;
+
 DROP FUNCTION hold, bomb_10gb, bomb_vec, bomb_string, bomb_hashmap, bomb_catch_oom,
-              aligned_pages, leak_1mb;
+              aligned_pages, leak_1mb, notice_at_limit;
 REVOKE CREATE ON SCHEMA public FROM plrust_hog;
 DROP ROLE plrust_hog;
