@@ -19,9 +19,22 @@ pub mod prelude {
     pub use crate::{
         debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning,
     };
+    pub use crate::{
+        AnyNumeric, Date, Interval, Json, JsonB, Numeric, Oid, Point, Range, RangeBound, Time,
+        TimeWithTimeZone, Timestamp, TimestampWithTimeZone, Uuid, BOX,
+    };
 }
 
 pub use log::{PgLogLevel, PgSqlErrorCode};
+
+// SQL types as pgrx represents them (see PL/Rust's type table for which SQL type is
+// which): plain values with safe methods; those that compute through PostgreSQL (numeric
+// arithmetic, date and time conversions) raise its ERRORs, which a body cannot swallow.
+pub use pgrx::datum::{
+    AnyNumeric, Date, Interval, Json, JsonB, Numeric, Range, RangeBound, Time, TimeWithTimeZone,
+    Timestamp, TimestampWithTimeZone, Uuid,
+};
+pub use pgrx::pg_sys::{Oid, Point, BOX};
 
 /// Messages and errors, as pgrx spells them: `notice!("...")`, `error!("...")`,
 /// `ereport!(ERROR, PgSqlErrorCode::ERRCODE_..., "message", "detail")`.
@@ -305,7 +318,7 @@ pub mod __glue {
     pub unsafe fn init() {
         // Record panic locations instead of printing them to the server's stderr; the
         // guard turns the panic into an ERROR that carries the message and body line.
-        postpanic::install_hook();
+        postpanic::install_hook(sticky::remember);
         // postgrestd finds `postgrestd_abort` and `postgrestd_sleep` through weak
         // references, which do not pull them into the link by themselves: name them here.
         #[cfg(target_family = "postgres")]
@@ -390,11 +403,9 @@ pub mod __glue {
         let _resume = Resume;
         pallocator::set_reporting(true);
         let report = build();
-        sticky::record(|| {
-            // SAFETY: the closure owns nothing with a destructor when PostgreSQL could
-            // longjmp (pgrx drops the report before calling errfinish).
-            unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| report.report(level)) }
-        });
+        // SAFETY: the closure owns nothing with a destructor when PostgreSQL could
+        // longjmp (pgrx drops the report before calling errfinish).
+        unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| report.report(level)) }
     }
 
     /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
@@ -540,9 +551,7 @@ pub mod __glue {
             // it ends the session anyway.
             return;
         }
-        sticky::record(|| {
-            pgrx::check_for_interrupts!();
-        });
+        pgrx::check_for_interrupts!();
     }
 
     /// Where postgrestd's `std::thread::sleep` (and `sleep_until`, `park_timeout`, timed
@@ -593,17 +602,16 @@ pub mod __glue {
     fn too_deep() {
         // SAFETY: raises the backend's own "stack depth limit exceeded" ERROR, which
         // pgrx's boundary turns into a Rust panic.
-        sticky::record(|| unsafe { pg_sys::check_stack_depth() });
+        unsafe { pg_sys::check_stack_depth() };
     }
 
     /// The first ERROR PostgreSQL raised during the current call, kept so that every later
     /// probe and the end of the call raise it again: a body cannot swallow it.
     mod sticky {
         use std::cell::RefCell;
-        use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
         use std::sync::atomic::{AtomicBool, Ordering};
 
-        use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
+        use pgrx::pg_sys::panic::{ErrorReport, ErrorReportWithLevel};
         use pgrx::{PgLogLevel, PgSqlErrorCode};
 
         /// What is kept of the ERROR to raise it again.
@@ -635,23 +643,35 @@ pub mod __glue {
             RAISED.load(Ordering::Relaxed)
         }
 
-        /// Run `f`, which may raise a PostgreSQL ERROR; if it does, remember it and let it
-        /// unwind.
-        pub fn record(f: impl FnOnce()) {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-                if let Some(CaughtError::PostgresError(e)) = payload.downcast_ref::<CaughtError>() {
-                    let saved = Saved {
-                        code: e.sql_error_code(),
-                        message: e.message().to_owned(),
-                        detail: e.detail().map(String::from),
-                        hint: e.hint().map(String::from),
-                    };
-                    REPORT.with(|r| *r.borrow_mut() = Some(saved));
-                    RAISED.store(true, Ordering::Relaxed);
-                    super::stack::trip();
-                }
-                resume_unwind(payload);
+        /// Remember the first ERROR PostgreSQL raises during a call; from the panic hook, as
+        /// the ERROR enters the library (every call into PostgreSQL goes through pgrx's
+        /// boundary, which re-raises it as a panic), so no `catch_unwind` in the body sees
+        /// it first. The copy is made with fallible allocations: a body at its memory
+        /// limit still gets its ERROR raised again (with a generic text if need be).
+        pub fn remember(e: &ErrorReportWithLevel) {
+            if RAISED.swap(true, Ordering::Relaxed) {
+                return;
             }
+            super::stack::trip();
+            let saved = Saved {
+                code: e.sql_error_code(),
+                message: try_copy(e.message()).unwrap_or_default(),
+                detail: e.detail().and_then(try_copy),
+                hint: e.hint().and_then(try_copy),
+            };
+            let _ = REPORT.try_with(|r| {
+                if let Ok(mut r) = r.try_borrow_mut() {
+                    *r = Some(saved);
+                }
+            });
+        }
+
+        fn try_copy(text: &str) -> Option<String> {
+            let text = postpanic::truncate(text, postpanic::MAX_MESSAGE);
+            let mut copy = String::new();
+            copy.try_reserve_exact(text.len()).ok()?;
+            copy.push_str(&text);
+            Some(copy)
         }
 
         /// If an ERROR was raised during this call, raise it again.
@@ -661,11 +681,16 @@ pub mod __glue {
             }
             let saved = REPORT.with(|r| r.borrow().clone()).unwrap_or(Saved {
                 code: PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-                message: "an earlier error in this call".into(),
+                message: String::new(),
                 detail: None,
                 hint: None,
             });
-            let mut report = ErrorReport::new(saved.code, saved.message, "plrust");
+            let message = if saved.message.is_empty() {
+                "an earlier error in this call".to_owned()
+            } else {
+                saved.message
+            };
+            let mut report = ErrorReport::new(saved.code, message, "plrust");
             if let Some(detail) = saved.detail {
                 report = report.set_detail(detail);
             }

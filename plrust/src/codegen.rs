@@ -295,7 +295,7 @@ mod unit_tests {
             Signature::new(&d, name),
             Err(PlRustError::UnnamedArgument { position: 1 })
         ));
-        let d = def(&[("x", pg_sys::NUMERICOID)], pg_sys::INT4OID, true);
+        let d = def(&[("x", pg_sys::INETOID)], pg_sys::INT4OID, true);
         assert!(matches!(
             Signature::new(&d, name),
             Err(PlRustError::UnsupportedType { .. })

@@ -73,7 +73,8 @@ const TYPES: &[Mapping] = &[
         sql: "varchar",
         oid: pg_sys::VARCHAROID,
         array_oid: pg_sys::VARCHARARRAYOID,
-        arg: "&'a str",
+        // Owned, as in the original PL/Rust (bodies written for it may consume it).
+        arg: "String",
         ret: "String",
     },
     Mapping {
@@ -82,6 +83,146 @@ const TYPES: &[Mapping] = &[
         array_oid: pg_sys::BYTEAARRAYOID,
         arg: "&'a [u8]",
         ret: "Vec<u8>",
+    },
+    Mapping {
+        sql: "\"char\"",
+        oid: pg_sys::CHAROID,
+        array_oid: pg_sys::CHARARRAYOID,
+        arg: "i8",
+        ret: "i8",
+    },
+    Mapping {
+        sql: "numeric",
+        oid: pg_sys::NUMERICOID,
+        array_oid: pg_sys::NUMERICARRAYOID,
+        arg: "pgrx::AnyNumeric",
+        ret: "pgrx::AnyNumeric",
+    },
+    Mapping {
+        sql: "bpchar",
+        oid: pg_sys::BPCHAROID,
+        array_oid: pg_sys::BPCHARARRAYOID,
+        arg: "&'a str",
+        ret: "String",
+    },
+    Mapping {
+        sql: "date",
+        oid: pg_sys::DATEOID,
+        array_oid: pg_sys::DATEARRAYOID,
+        arg: "pgrx::Date",
+        ret: "pgrx::Date",
+    },
+    Mapping {
+        sql: "time",
+        oid: pg_sys::TIMEOID,
+        array_oid: pg_sys::TIMEARRAYOID,
+        arg: "pgrx::Time",
+        ret: "pgrx::Time",
+    },
+    Mapping {
+        sql: "timetz",
+        oid: pg_sys::TIMETZOID,
+        array_oid: pg_sys::TIMETZARRAYOID,
+        arg: "pgrx::TimeWithTimeZone",
+        ret: "pgrx::TimeWithTimeZone",
+    },
+    Mapping {
+        sql: "timestamp",
+        oid: pg_sys::TIMESTAMPOID,
+        array_oid: pg_sys::TIMESTAMPARRAYOID,
+        arg: "pgrx::Timestamp",
+        ret: "pgrx::Timestamp",
+    },
+    Mapping {
+        sql: "timestamptz",
+        oid: pg_sys::TIMESTAMPTZOID,
+        array_oid: pg_sys::TIMESTAMPTZARRAYOID,
+        arg: "pgrx::TimestampWithTimeZone",
+        ret: "pgrx::TimestampWithTimeZone",
+    },
+    Mapping {
+        sql: "interval",
+        oid: pg_sys::INTERVALOID,
+        array_oid: pg_sys::INTERVALARRAYOID,
+        arg: "pgrx::Interval",
+        ret: "pgrx::Interval",
+    },
+    Mapping {
+        sql: "uuid",
+        oid: pg_sys::UUIDOID,
+        array_oid: pg_sys::UUIDARRAYOID,
+        arg: "pgrx::Uuid",
+        ret: "pgrx::Uuid",
+    },
+    Mapping {
+        sql: "json",
+        oid: pg_sys::JSONOID,
+        array_oid: pg_sys::JSONARRAYOID,
+        arg: "pgrx::Json",
+        ret: "pgrx::Json",
+    },
+    Mapping {
+        sql: "jsonb",
+        oid: pg_sys::JSONBOID,
+        array_oid: pg_sys::JSONBARRAYOID,
+        arg: "pgrx::JsonB",
+        ret: "pgrx::JsonB",
+    },
+    Mapping {
+        sql: "point",
+        oid: pg_sys::POINTOID,
+        array_oid: pg_sys::POINTARRAYOID,
+        arg: "pgrx::Point",
+        ret: "pgrx::Point",
+    },
+    Mapping {
+        sql: "box",
+        oid: pg_sys::BOXOID,
+        array_oid: pg_sys::BOXARRAYOID,
+        arg: "pgrx::BOX",
+        ret: "pgrx::BOX",
+    },
+    Mapping {
+        sql: "int4range",
+        oid: pg_sys::INT4RANGEOID,
+        array_oid: pg_sys::INT4RANGEARRAYOID,
+        arg: "pgrx::Range<i32>",
+        ret: "pgrx::Range<i32>",
+    },
+    Mapping {
+        sql: "int8range",
+        oid: pg_sys::INT8RANGEOID,
+        array_oid: pg_sys::INT8RANGEARRAYOID,
+        arg: "pgrx::Range<i64>",
+        ret: "pgrx::Range<i64>",
+    },
+    Mapping {
+        sql: "numrange",
+        oid: pg_sys::NUMRANGEOID,
+        array_oid: pg_sys::NUMRANGEARRAYOID,
+        arg: "pgrx::Range<pgrx::AnyNumeric>",
+        ret: "pgrx::Range<pgrx::AnyNumeric>",
+    },
+    Mapping {
+        sql: "daterange",
+        oid: pg_sys::DATERANGEOID,
+        array_oid: pg_sys::DATERANGEARRAYOID,
+        arg: "pgrx::Range<pgrx::Date>",
+        ret: "pgrx::Range<pgrx::Date>",
+    },
+    Mapping {
+        sql: "tsrange",
+        oid: pg_sys::TSRANGEOID,
+        array_oid: pg_sys::TSRANGEARRAYOID,
+        arg: "pgrx::Range<pgrx::Timestamp>",
+        ret: "pgrx::Range<pgrx::Timestamp>",
+    },
+    Mapping {
+        sql: "tstzrange",
+        oid: pg_sys::TSTZRANGEOID,
+        array_oid: pg_sys::TSTZRANGEARRAYOID,
+        arg: "pgrx::Range<pgrx::TimestampWithTimeZone>",
+        ret: "pgrx::Range<pgrx::TimestampWithTimeZone>",
     },
 ];
 
@@ -98,6 +239,9 @@ pub fn rust_type(oid: Oid, position: Position) -> Option<TokenStream> {
         Position::Argument => m.arg,
         Position::Return => m.ret,
     };
+    if oid == pg_sys::VOIDOID && position == Position::Return {
+        return Some(quote::quote!(()));
+    }
     let text = if let Some(m) = TYPES.iter().find(|m| m.oid == oid) {
         pick(m).to_owned()
     } else {
@@ -160,6 +304,19 @@ mod unit_tests {
     }
 
     #[test]
+    fn library_types_and_ranges_are_named_through_pgrx() {
+        assert_eq!(
+            show(pg_sys::NUMERICOID, Position::Argument),
+            ty("pgrx::AnyNumeric")
+        );
+        assert_eq!(
+            show(pg_sys::TSTZRANGEARRAYOID, Position::Return),
+            ty("Vec<Option<pgrx::Range<pgrx::TimestampWithTimeZone>>>")
+        );
+        assert_eq!(show(pg_sys::VOIDOID, Position::Return), ty("()"));
+    }
+
+    #[test]
     fn array_elements() {
         assert_eq!(
             array_element(pg_sys::VARCHARARRAYOID),
@@ -170,7 +327,8 @@ mod unit_tests {
 
     #[test]
     fn unmapped_types_are_none() {
-        assert!(rust_type(pg_sys::NUMERICOID, Position::Argument).is_none());
+        assert!(rust_type(pg_sys::VOIDOID, Position::Argument).is_none());
+        assert!(rust_type(pg_sys::INETOID, Position::Argument).is_none());
         assert!(rust_type(pg_sys::RECORDOID, Position::Return).is_none());
     }
 

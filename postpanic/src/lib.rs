@@ -63,9 +63,14 @@ pub fn truncate(message: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// Install the panic hook of this function library: it records what panicked where, and
-/// prints nothing (the server's stderr is not the function's).
-pub fn install_hook() {
-    std::panic::set_hook(Box::new(|info| {
+/// prints nothing (the server's stderr is not the function's). `on_postgres_error` sees
+/// every PostgreSQL ERROR as it enters the library (pgrx's boundary re-raises each one as
+/// a panic), before anything in the library can catch it.
+pub fn install_hook(on_postgres_error: fn(&ErrorReportWithLevel)) {
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(CaughtError::PostgresError(e)) = info.payload().downcast_ref::<CaughtError>() {
+            on_postgres_error(e);
+        }
         let line = info
             .location()
             .filter(|l| l.file().ends_with(USER_FILE))
