@@ -1,7 +1,9 @@
 //! The one table mapping SQL types to the Rust types a body sees. Pure: no server calls.
 //!
-//! Arguments borrow where they can (zero-copy `&str`, `&[u8]`, `Array`), returns are
-//! owned, as in the original PL/Rust. An array argument of element type `T` is
+//! Arguments borrow where the original PL/Rust did (zero-copy `&str`, `&[u8]`, `Array`;
+//! `varchar` is an owned `String` there, and here), returns are owned; types pgrx
+//! implements are named through `pgrx::` as the original names them. `void` is a return
+//! type only (it has no array type, so it is not a row). An array argument of element type `T` is
 //! `Array<'a, T>` (iterating yields `Option<T>`, `None` for a NULL element); an array
 //! return is `Vec<Option<T>>`.
 

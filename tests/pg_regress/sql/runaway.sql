@@ -148,7 +148,8 @@ SELECT dblink_connect('victim', 'host=127.0.0.1 port=' || current_setting('port'
                                ' dbname=' || current_database() || ' user=' || current_user);
 SELECT pid AS victim_pid FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(pid int) \gset
 -- What the victim's client sees (the rest of libpq's text about the lost connection
--- varies, so only the first lines are shown).
+-- varies, so only the first lines are shown). These two helpers serve runaway_panics.sql
+-- too, which drops them.
 CREATE FUNCTION remote_error(query text) RETURNS text LANGUAGE plpgsql AS $f$
 BEGIN
     PERFORM * FROM dblink('victim', query) AS t(x int8);
@@ -156,20 +157,19 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || E'\n' || array_to_string((string_to_array(SQLERRM, E'\n'))[1:3], E'\n');
 END $f$;
-SELECT remote_error('SELECT drop_long_list(2000000)');
--- The victim session is gone (wait up to 5 s for it to finish exiting) ...
-SELECT set_config('plrust_test.victim', :'victim_pid', false) IS NOT NULL AS noted;
-DO $$
+-- Wait (at most 5 s) for a session to finish exiting.
+CREATE FUNCTION wait_until_gone(p int) RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
     FOR i IN 1..100 LOOP
-        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
-                              WHERE pid = current_setting('plrust_test.victim')::int);
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = p);
         PERFORM pg_sleep(0.05);
     END LOOP;
-END $$;
+END $f$;
+SELECT remote_error('SELECT drop_long_list(2000000)');
+-- The victim session is gone ...
+SELECT wait_until_gone(:victim_pid);
 SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_pid;
 SELECT dblink_disconnect('victim');
-DROP FUNCTION remote_error;
 DROP EXTENSION dblink;
 -- ... and this one answers, and runs the same function on a short list.
 SELECT drop_long_list(1000) AS answers;

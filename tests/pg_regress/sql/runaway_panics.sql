@@ -166,29 +166,14 @@ CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT dblink_connect('victim', 'host=127.0.0.1 port=' || current_setting('port') ||
                                ' dbname=' || current_database() || ' user=' || current_user);
 SELECT pid AS victim_pid FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(pid int) \gset
--- What the victim's client sees: FATAL with the panic and the one before it (the rest of
--- libpq's text about the lost connection varies, so only the first lines are shown).
-CREATE FUNCTION remote_error(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM * FROM dblink('victim', query) AS t(x int);
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || E'\n' || array_to_string((string_to_array(SQLERRM, E'\n'))[1:3], E'\n');
-END $$;
+-- What the victim's client sees: FATAL with the panic and the one before it
+-- (remote_error and wait_until_gone come from runaway.sql).
 SELECT remote_error('SELECT panic_in_drop()');
--- The victim session is gone (wait up to 5 s for it to finish exiting) ...
-SELECT set_config('plrust_test.victim', :'victim_pid', false) IS NOT NULL AS noted;
-DO $$
-BEGIN
-    FOR i IN 1..100 LOOP
-        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
-                              WHERE pid = current_setting('plrust_test.victim')::int);
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-END $$;
+-- The victim session is gone ...
+SELECT wait_until_gone(:victim_pid);
 SELECT count(*) AS victim_still_there FROM pg_stat_activity WHERE pid = :victim_pid;
 SELECT dblink_disconnect('victim');
-DROP FUNCTION remote_error;
+DROP FUNCTION remote_error, wait_until_gone;
 DROP EXTENSION dblink;
 -- ... and this one answers.
 SELECT 1 AS answers;

@@ -1,6 +1,7 @@
 -- Every SQL type of this issue round-trips through a PL/Rust function unchanged: NULL,
 -- boundary and ordinary values, compared with PostgreSQL's own value for the same input.
--- Arguments are borrowed (&str, &[u8], Array) and returns owned, as in the original PL/Rust.
+-- Arguments are borrowed (&str, &[u8], Array; varchar is an owned String) and returns
+-- owned, as in the original PL/Rust.
 
 CREATE FUNCTION id_bool(v bool) RETURNS bool LANGUAGE plrust AS $$ Ok(v) $$;
 CREATE FUNCTION id_int2(v int2) RETURNS int2 LANGUAGE plrust AS $$ Ok(v) $$;
