@@ -15,7 +15,9 @@
 /// Everything a function body usually needs, imported by the generated code.
 pub mod prelude {
     pub use crate::datum::Array;
+    pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::{PgLogLevel, PgSqlErrorCode};
+    pub use crate::name;
     pub use crate::{
         debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning,
     };
@@ -25,7 +27,11 @@ pub mod prelude {
     };
 }
 
+pub use iter::{SetOfIterator, TableIterator};
 pub use log::{PgLogLevel, PgSqlErrorCode};
+
+pub mod iter;
+mod returns;
 
 // SQL types as pgrx represents them (see PL/Rust's type table for which SQL type is
 // which): plain values with safe methods; those that compute through PostgreSQL (numeric
@@ -305,6 +311,7 @@ pub mod __glue {
     use pgrx::datum::{FromDatum, IntoDatum};
     use pgrx::pg_sys;
 
+    pub use crate::returns::{ret_row, ret_set, ret_table};
     pub use pallocator::PallocAllocator;
     pub use pgrx::pg_sys::{Datum, FunctionCallInfo};
 
@@ -744,14 +751,13 @@ pub mod __glue {
         // SAFETY: forwarded from the caller.
         let datum = unsafe { ret(fcinfo, result) };
         // SAFETY: fcinfo is the live call's. When the result is not NULL it is an array
-        // `into_datum` has just built in the current memory context: ours to modify.
-        unsafe {
-            if !(*fcinfo).isnull {
-                let array = datum.cast_mut_ptr::<pg_sys::ArrayType>();
-                (*array).elemtype = pg_sys::Oid::from(element_type);
-            }
+        // `into_datum` has just built in the current memory context.
+        if unsafe { (*fcinfo).isnull } {
+            datum
+        } else {
+            // SAFETY: as above; element_type per the caller.
+            unsafe { crate::returns::label_array(datum, element_type) }
         }
-        datum
     }
 
     /// Turn what the body returned into the call's result: `Ok(Some(v))` is `v`,

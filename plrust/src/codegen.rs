@@ -10,7 +10,7 @@
 //! the arguments from `fcinfo`, calls the body and converts its result. It is the only
 //! place with `unsafe`, and it only calls the trusted API's hidden `__glue` runtime.
 
-use pgrx::pg_sys::Oid;
+use pgrx::pg_sys::{self, Oid};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -24,30 +24,80 @@ use crate::types::{self, Position};
 #[derive(Debug)]
 pub struct Signature {
     args: Vec<(syn::Ident, TokenStream)>,
-    ret: TokenStream,
-    /// For an array return type, its element type's oid.
-    ret_element: Option<u32>,
+    returns: Returns,
     strict: bool,
+}
+
+/// What the body evaluates to (inside `Result<Option<_>, _>`) and how the entry point
+/// hands it to PostgreSQL.
+#[derive(Debug)]
+enum Returns {
+    /// One value of a mapped type (`void` is `()`).
+    Value(Column),
+    /// A record of the OUT/INOUT parameters: a tuple of `Option`s, one per column.
+    Row {
+        columns: Vec<Column>,
+        procedure: bool,
+    },
+    /// `RETURNS SETOF T`: a `SetOfIterator` of `Option<T>`.
+    SetOf(Column),
+    /// `RETURNS TABLE (...)` or `SETOF record` with OUT parameters: a `TableIterator`
+    /// of rows.
+    Table(Vec<Column>),
+}
+
+/// A value in the result: its Rust type, its SQL type and, for an array, its element type.
+#[derive(Debug)]
+struct Column {
+    ty: TokenStream,
+    type_oid: Oid,
+    element: Option<Oid>,
+}
+
+impl Column {
+    fn new(
+        type_oid: Oid,
+        position: &str,
+        type_name: &impl Fn(Oid) -> String,
+    ) -> Result<Column, PlRustError> {
+        let ty = types::rust_type(type_oid, Position::Return).ok_or_else(|| {
+            PlRustError::UnsupportedType {
+                type_name: type_name(type_oid),
+                position: position.to_owned(),
+            }
+        })?;
+        Ok(Column {
+            ty,
+            type_oid,
+            element: types::array_element(type_oid),
+        })
+    }
+
+    /// The element type the glue labels a built array with; 0 when not an array.
+    fn element_literal(&self) -> u32 {
+        self.element.map(u32::from).unwrap_or(0)
+    }
 }
 
 impl Signature {
     /// Map `def`'s SQL signature to Rust; `type_name` names a type oid in messages.
     pub fn new(def: &ProcDef, type_name: impl Fn(Oid) -> String) -> Result<Signature, PlRustError> {
-        if def.returns_set {
-            return Err(PlRustError::Unsupported {
-                what: "RETURNS SETOF / TABLE".into(),
-            });
-        }
-        if def.has_non_in_args {
-            return Err(PlRustError::Unsupported {
-                what: "OUT, INOUT, VARIADIC or TABLE parameters".into(),
-            });
-        }
-        if !matches!(def.kind, pgrx::pg_catalog::pg_proc::ProKind::Function) {
-            return Err(PlRustError::Unsupported {
-                what: "procedures, aggregates and window functions".into(),
-            });
-        }
+        use pgrx::pg_catalog::pg_proc::ProKind;
+        let procedure = match def.kind {
+            ProKind::Function => false,
+            ProKind::Procedure => true,
+            ProKind::Window => {
+                return Err(PlRustError::Unsupported {
+                    what: "WINDOW functions (an aggregate whose functions are PL/Rust works as a window function)".into(),
+                })
+            }
+            // Aggregates, and whatever kind a later PostgreSQL adds.
+            _ => {
+                return Err(PlRustError::Unsupported {
+                    what: "aggregates written in PL/Rust (write their state and final functions in PL/Rust)".into(),
+                })
+            }
+        };
         let mut args = Vec::with_capacity(def.args.len());
         for (i, arg) in def.args.iter().enumerate() {
             let name = arg
@@ -69,21 +119,108 @@ impl Signature {
             let ty = if def.strict { ty } else { quote!(Option<#ty>) };
             args.push((ident, ty));
         }
-        let ret = types::rust_type(def.return_type, Position::Return).ok_or_else(|| {
-            PlRustError::UnsupportedType {
-                type_name: type_name(def.return_type),
-                position: "return type".into(),
+
+        // PostgreSQL says the result is a record of the OUT/INOUT/TABLE parameters when
+        // there are several (a procedure: any); one OUT parameter of a function is its
+        // plain return type. RETURNS TABLE is a table even with one column, as in the
+        // original PL/Rust.
+        let row =
+            def.return_type == pg_sys::RECORDOID && !def.outputs.is_empty() || def.returns_table;
+        let returns = if row {
+            if def.outputs.len() > MAX_COLUMNS {
+                return Err(PlRustError::Unsupported {
+                    what: format!("more than {MAX_COLUMNS} result columns"),
+                });
             }
-        })?;
-        let ret_element = types::array_element(def.return_type).map(u32::from);
+            let columns = def
+                .outputs
+                .iter()
+                .enumerate()
+                .map(|(i, out)| {
+                    let position = match &out.name {
+                        Some(name) if !name.is_empty() => format!("result column \"{name}\""),
+                        _ => format!("result column {}", i + 1),
+                    };
+                    Column::new(out.type_oid, &position, &type_name)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if def.returns_set {
+                Returns::Table(columns)
+            } else {
+                Returns::Row { columns, procedure }
+            }
+        } else if def.return_type == pg_sys::RECORDOID {
+            return Err(PlRustError::Unsupported {
+                what: "RETURNS record without OUT parameters (declare OUT parameters or RETURNS TABLE)".into(),
+            });
+        } else {
+            let column = Column::new(def.return_type, "return type", &type_name)?;
+            if def.returns_set {
+                Returns::SetOf(column)
+            } else {
+                Returns::Value(column)
+            }
+        };
         Ok(Signature {
             args,
-            ret,
-            ret_element,
+            returns,
             strict: def.strict,
         })
     }
+
+    /// The Rust type inside the body's `Result<Option<_>, _>`.
+    fn body_type(&self) -> TokenStream {
+        let row = |columns: &[Column]| {
+            let tys = columns.iter().map(|c| &c.ty);
+            quote!((#(Option<#tys>,)*))
+        };
+        match &self.returns {
+            Returns::Value(c) => c.ty.clone(),
+            Returns::Row { columns, .. } => row(columns),
+            Returns::SetOf(c) => {
+                let ty = &c.ty;
+                quote!(::pgrx::iter::SetOfIterator<'a, #ty>)
+            }
+            Returns::Table(columns) => {
+                let row = row(columns);
+                quote!(::pgrx::iter::TableIterator<'a, #row>)
+            }
+        }
+    }
+
+    /// The entry point's hand-over of `call`'s result to PostgreSQL.
+    fn return_glue(&self, call: TokenStream) -> TokenStream {
+        let elements = |columns: &[Column]| {
+            let e = columns.iter().map(Column::element_literal);
+            quote!(&[#(#e),*])
+        };
+        match &self.returns {
+            Returns::Value(c) => match c.element {
+                Some(element) => {
+                    let element = u32::from(element);
+                    quote!(::pgrx::__glue::ret_array(fcinfo, #call, #element))
+                }
+                None => quote!(::pgrx::__glue::ret(fcinfo, #call)),
+            },
+            Returns::Row { columns, procedure } => {
+                let elements = elements(columns);
+                quote!(::pgrx::__glue::ret_row(fcinfo, #call, #elements, #procedure))
+            }
+            Returns::SetOf(c) => {
+                let type_oid = u32::from(c.type_oid);
+                let element = c.element_literal();
+                quote!(::pgrx::__glue::ret_set(fcinfo, #call, #type_oid, #element))
+            }
+            Returns::Table(columns) => {
+                let elements = elements(columns);
+                quote!(::pgrx::__glue::ret_table(fcinfo, #call, #elements))
+            }
+        }
+    }
 }
+
+/// The most result columns a row may have (the trusted API's tuples go that far).
+pub const MAX_COLUMNS: usize = 32;
 
 /// The source of a function's crate, ready to compile.
 #[derive(Debug)]
@@ -116,7 +253,7 @@ pub fn generate(
     target_triple: &str,
 ) -> GeneratedCrate {
     let params = signature.args.iter().map(|(name, ty)| quote!(#name: #ty));
-    let ret = &signature.ret;
+    let ret = signature.body_type();
     let prefix = quote! {
         use pgrx::prelude::*;
         pub fn plrust_fn<'a>(#(#params),*) -> ::std::result::Result<
@@ -142,10 +279,7 @@ pub fn generate(
     });
     let locals = (0..signature.args.len()).map(|i| format_ident!("arg{}", i));
     let call = quote!(user::plrust_fn(#(#locals),*));
-    let ret = match signature.ret_element {
-        Some(element) => quote!(::pgrx::__glue::ret_array(fcinfo, #call, #element)),
-        None => quote!(::pgrx::__glue::ret(fcinfo, #call)),
-    };
+    let ret = signature.return_glue(call);
     let triple = proc_macro2::Literal::byte_string(target_triple.as_bytes());
     let triple_len = target_triple.len();
     let section = TARGET_SECTION;
@@ -226,11 +360,12 @@ mod unit_tests {
                     type_oid: *t,
                 })
                 .collect(),
+            outputs: Vec::new(),
+            returns_table: false,
             return_type: ret,
             returns_set: false,
             strict,
             kind: ProKind::Function,
-            has_non_in_args: false,
             source: String::new(),
         }
     }
@@ -307,13 +442,119 @@ mod unit_tests {
         ));
     }
 
+    fn out(name: &str, type_oid: Oid) -> ProcArg {
+        ProcArg {
+            name: Some(name.into()),
+            type_oid,
+        }
+    }
+
+    fn generated(d: &ProcDef) -> GeneratedCrate {
+        let body = instrument(check(parse("Ok(None)").unwrap()).unwrap()).unwrap();
+        generate(&Signature::new(d, name).unwrap(), &body, "t")
+    }
+
     #[test]
-    fn set_returning_functions_are_refused_for_now() {
+    fn setof_is_a_set_of_iterator_of_the_element() {
+        let mut d = def(&[], pg_sys::TEXTARRAYOID, true);
+        d.returns_set = true;
+        let g = generated(&d);
+        assert!(
+            has(
+                &g.user_rs,
+                "Option<::pgrx::iter::SetOfIterator<'a, Vec<Option<String>>>>"
+            ),
+            "{}",
+            g.user_rs
+        );
+        assert!(
+            has(
+                &g.lib_rs,
+                "ret_set(fcinfo, user::plrust_fn(), 1009u32, 25u32)"
+            ),
+            "{}",
+            g.lib_rs
+        );
+    }
+
+    #[test]
+    fn table_columns_are_a_tuple_of_options_even_for_one_column() {
         let mut d = def(&[], pg_sys::INT4OID, true);
         d.returns_set = true;
+        d.returns_table = true;
+        d.outputs = vec![out("n", pg_sys::INT4OID)];
+        let g = generated(&d);
+        assert!(
+            has(
+                &g.user_rs,
+                "::pgrx::iter::TableIterator<'a, (Option<i32>,)>"
+            ),
+            "{}",
+            g.user_rs
+        );
+        assert!(
+            has(&g.lib_rs, "ret_table(fcinfo, user::plrust_fn(), &[0u32])"),
+            "{}",
+            g.lib_rs
+        );
+    }
+
+    #[test]
+    fn out_parameters_are_a_row_and_inout_ones_also_arguments() {
+        let mut d = def(&[("a", pg_sys::INT4OID)], pg_sys::RECORDOID, false);
+        d.outputs = vec![out("a", pg_sys::INT4OID), out("b", pg_sys::TEXTOID)];
+        let g = generated(&d);
+        assert!(has(&g.user_rs, "(a: Option<i32>)"), "{}", g.user_rs);
+        assert!(
+            has(&g.user_rs, "Option<(Option<i32>, Option<String>,)>"),
+            "{}",
+            g.user_rs
+        );
+        assert!(
+            has(
+                &g.lib_rs,
+                "ret_row(fcinfo, user::plrust_fn(arg0), &[0u32, 0u32], false)"
+            ),
+            "{}",
+            g.lib_rs
+        );
+
+        // One OUT parameter of a function: PostgreSQL's return type is its type.
+        let mut d = def(&[], pg_sys::INT8OID, false);
+        d.outputs = vec![out("n", pg_sys::INT8OID)];
+        assert!(has(&generated(&d).lib_rs, "::pgrx::__glue::ret(fcinfo"));
+
+        // A procedure's one INOUT parameter: a record of one column.
+        let mut d = def(&[("n", pg_sys::INT8OID)], pg_sys::RECORDOID, false);
+        d.kind = ProKind::Procedure;
+        d.outputs = vec![out("n", pg_sys::INT8OID)];
+        let g = generated(&d);
+        assert!(has(&g.user_rs, "Option<(Option<i64>,)>"), "{}", g.user_rs);
+        assert!(has(&g.lib_rs, "&[0u32], true)"), "{}", g.lib_rs);
+    }
+
+    #[test]
+    fn record_without_out_parameters_and_wide_rows_are_refused() {
+        let d = def(&[], pg_sys::RECORDOID, true);
         assert!(matches!(
             Signature::new(&d, name),
             Err(PlRustError::Unsupported { .. })
         ));
+        let mut d = def(&[], pg_sys::RECORDOID, true);
+        d.outputs = (0..=MAX_COLUMNS)
+            .map(|i| out(&format!("c{i}"), pg_sys::INT4OID))
+            .collect();
+        assert!(matches!(
+            Signature::new(&d, name),
+            Err(PlRustError::Unsupported { .. })
+        ));
+        let mut d = def(&[], pg_sys::RECORDOID, true);
+        d.outputs = vec![out("x", pg_sys::INETOID), out("y", pg_sys::INT4OID)];
+        match Signature::new(&d, name) {
+            Err(PlRustError::UnsupportedType { position, .. }) => {
+                assert_eq!(position, "result column \"x\"")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -6,7 +6,7 @@ use pgrx::pg_sys::{self, Oid};
 
 use crate::error::PlRustError;
 
-/// One argument as declared in `CREATE FUNCTION`.
+/// One parameter as declared in `CREATE FUNCTION`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcArg {
     pub name: Option<String>,
@@ -16,13 +16,18 @@ pub struct ProcArg {
 /// What PL/Rust needs from `pg_proc` to build and run a function.
 #[derive(Debug, Clone)]
 pub struct ProcDef {
+    /// The parameters a call passes (IN, INOUT and VARIADIC), in order: `proargtypes`.
     pub args: Vec<ProcArg>,
+    /// The parameters that make up the result row (OUT, INOUT and TABLE), in order.
+    /// PostgreSQL's `prorettype` is `record` when there are several (or, for a
+    /// procedure, any), and the one output's type when a function has only one.
+    pub outputs: Vec<ProcArg>,
+    /// True for `RETURNS TABLE (...)`, whose outputs are TABLE parameters.
+    pub returns_table: bool,
     pub return_type: Oid,
     pub returns_set: bool,
     pub strict: bool,
     pub kind: ProKind,
-    /// True if any argument is OUT, INOUT, VARIADIC or TABLE.
-    pub has_non_in_args: bool,
     /// `pg_proc.prosrc`: exactly what the user wrote.
     pub source: String,
 }
@@ -31,26 +36,50 @@ impl ProcDef {
     pub fn load(oid: Oid) -> Result<ProcDef, PlRustError> {
         let proc = PgProc::new(oid).ok_or(PlRustError::NoSuchFunction(oid))?;
         let names = proc.proargnames();
-        let args = proc
-            .proargtypes()
-            .into_iter()
-            .enumerate()
-            .map(|(i, type_oid)| ProcArg {
-                name: names.get(i).cloned().flatten(),
-                type_oid,
-            })
-            .collect();
-        let has_non_in_args = proc
-            .proargmodes()
-            .iter()
-            .any(|m| !matches!(m, ProArgMode::In));
+        let modes = proc.proargmodes();
+        let name = |i: usize| names.get(i).cloned().flatten();
+        let (args, outputs, returns_table) = if modes.iter().all(|m| matches!(m, ProArgMode::In)) {
+            // No OUT/INOUT/VARIADIC/TABLE parameter: PostgreSQL leaves proargmodes and
+            // proallargtypes NULL (pgrx reports all IN), and proargtypes has them all.
+            let args = proc
+                .proargtypes()
+                .into_iter()
+                .enumerate()
+                .map(|(i, type_oid)| ProcArg {
+                    name: name(i),
+                    type_oid,
+                })
+                .collect();
+            (args, Vec::new(), false)
+        } else {
+            // Names and modes are indexed like proallargtypes: all parameters in order.
+            let (mut args, mut outputs) = (Vec::new(), Vec::new());
+            for (i, (type_oid, mode)) in proc.proallargtypes().into_iter().zip(&modes).enumerate() {
+                let arg = ProcArg {
+                    name: name(i),
+                    type_oid,
+                };
+                match mode {
+                    ProArgMode::In | ProArgMode::Variadic => args.push(arg),
+                    ProArgMode::InOut => {
+                        args.push(arg.clone());
+                        outputs.push(arg);
+                    }
+                    // Out and Table; a mode a later PostgreSQL adds would be an output too.
+                    _ => outputs.push(arg),
+                }
+            }
+            let returns_table = modes.iter().any(|m| matches!(m, ProArgMode::Table));
+            (args, outputs, returns_table)
+        };
         Ok(ProcDef {
             args,
+            outputs,
+            returns_table,
             return_type: proc.prorettype(),
             returns_set: proc.proretset(),
             strict: proc.proisstrict(),
             kind: proc.prokind(),
-            has_non_in_args,
             source: proc.prosrc(),
         })
     }

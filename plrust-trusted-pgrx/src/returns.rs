@@ -1,0 +1,274 @@
+//! How the generated entry point hands a body's result back to PostgreSQL when it is
+//! not a single value: a row of OUT parameters, or a set (`SETOF`, `TABLE`). Called only
+//! through `__glue`.
+
+use pgrx::datum::IntoDatum;
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
+use pgrx::PgSqlErrorCode;
+
+use crate::__glue::BodyResult;
+use crate::iter::{Row, SetOfIterator, TableIterator};
+
+/// Label a just-built array with its declared element type: the Rust element type fixes
+/// the representation but not always the SQL type (`String` builds `text[]`, also for a
+/// `varchar[]` result). `element_type` 0: not an array.
+///
+/// # Safety
+/// `datum` was just built by `into_datum` in the current memory context, and is an array
+/// whose element type has the representation of `element_type`'s.
+pub(crate) unsafe fn label_array(datum: Datum, element_type: u32) -> Datum {
+    if element_type != 0 {
+        // SAFETY: per the caller, an array of ours to modify.
+        unsafe { (*datum.cast_mut_ptr::<pg_sys::ArrayType>()).elemtype = element_type.into() };
+    }
+    datum
+}
+
+/// The result row's descriptor, as PostgreSQL resolved it for this call (the OUT or
+/// TABLE parameters), checked against the width of the Rust row type. A TABLE of one
+/// column has that column's type as its result type: a one-column descriptor of it.
+unsafe fn row_descriptor(fcinfo: FunctionCallInfo, width: usize) -> pg_sys::TupleDesc {
+    let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+    let mut type_oid = pg_sys::InvalidOid;
+    // SAFETY: fcinfo is the live call's; the result descriptor is palloc'd for us.
+    let class = unsafe { pg_sys::get_call_result_type(fcinfo, &mut type_oid, &mut desc) };
+    if class == pg_sys::TypeFuncClass::TYPEFUNC_SCALAR && width == 1 {
+        // SAFETY: a new one-attribute descriptor, initialised with a valid type.
+        return unsafe { single_column(type_oid) };
+    }
+    if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || desc.is_null() {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "function returning a row called in a context that does not say which row type",
+        );
+    }
+    // SAFETY: a valid descriptor from get_call_result_type.
+    let natts = unsafe { (*desc).natts } as usize;
+    if natts != width {
+        raise(
+            PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            &format!("the function returns rows of {width} columns, the call expects {natts}"),
+        );
+    }
+    desc
+}
+
+/// A descriptor of one column of type `type_oid`, in the current memory context.
+unsafe fn single_column(type_oid: pg_sys::Oid) -> pg_sys::TupleDesc {
+    // SAFETY: CreateTemplateTupleDesc(1) has room for attribute 1.
+    unsafe {
+        let desc = pg_sys::CreateTemplateTupleDesc(1);
+        pg_sys::TupleDescInitEntry(desc, 1, c"value".as_ptr(), type_oid, -1, 0);
+        desc
+    }
+}
+
+fn raise(code: PgSqlErrorCode, message: &str) -> ! {
+    crate::log::raise(code, message.to_owned(), None)
+}
+
+/// A row's datums and null flags, built in the current memory context.
+fn row_values<R: Row>(row: R, elements: &[u32]) -> (Vec<Datum>, Vec<bool>) {
+    let mut values = Vec::with_capacity(R::WIDTH);
+    let mut nulls = Vec::with_capacity(R::WIDTH);
+    row.into_datums(&mut |datum| {
+        let element = elements.get(values.len()).copied().unwrap_or(0);
+        match datum {
+            // SAFETY: into_datum just built it; `elements` comes from the generated code,
+            // which knows each column's SQL type.
+            Some(datum) => values.push(unsafe { label_array(datum, element) }),
+            None => values.push(Datum::from(0)),
+        }
+        nulls.push(datum.is_none());
+    });
+    (values, nulls)
+}
+
+/// `Ok(Some(row))`: a composite datum of the call's row type; `Ok(None)`: NULL (for a
+/// procedure, whose CALL cannot take a NULL row, a row of NULLs); `Err`: an ERROR.
+///
+/// # Safety
+/// `fcinfo` is the live call's, of a function whose result is a record of `R::WIDTH`
+/// columns with the mapped types of `R`'s members; `elements` gives each array column's
+/// element type (0 for others).
+pub unsafe fn ret_row<R: Row>(
+    fcinfo: FunctionCallInfo,
+    result: BodyResult<R>,
+    elements: &[u32],
+    procedure: bool,
+) -> Datum {
+    let row = match result {
+        Ok(row) => row,
+        // SAFETY: forwarded from the caller; ret raises the Err.
+        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+    };
+    let (values, mut nulls) = match row {
+        Some(row) => row_values(row, elements),
+        None if procedure => (vec![Datum::from(0); R::WIDTH], vec![true; R::WIDTH]),
+        // SAFETY: fcinfo is the live call's.
+        None => return unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
+    };
+    let mut values = values;
+    // SAFETY: the descriptor has R::WIDTH attributes (checked), the arrays as many
+    // entries; the tuple is formed in the current memory context, as a result must be.
+    unsafe {
+        let desc = pg_sys::BlessTupleDesc(row_descriptor(fcinfo, R::WIDTH));
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
+    }
+}
+
+/// Where a set's rows go: the call's tuplestore, in materialize mode.
+struct Materialized {
+    rsinfo: *mut pg_sys::ReturnSetInfo,
+    store: *mut pg_sys::Tuplestorestate,
+    desc: pg_sys::TupleDesc,
+    /// Each row's datums are built here and forgotten once stored.
+    row_context: pg_sys::MemoryContext,
+}
+
+impl Materialized {
+    /// # Safety
+    /// `fcinfo` is the live call's. `desc` (in any context) describes the rows.
+    unsafe fn begin(fcinfo: FunctionCallInfo, desc: impl FnOnce() -> pg_sys::TupleDesc) -> Self {
+        // SAFETY: fcinfo is the live call's; resultinfo is a node or null.
+        let rsinfo = unsafe { (*fcinfo).resultinfo }.cast::<pg_sys::ReturnSetInfo>();
+        // SAFETY: a non-null resultinfo starts with its node tag.
+        let is_set_call = !rsinfo.is_null()
+            && unsafe { (*rsinfo).type_ } == pg_sys::NodeTag::T_ReturnSetInfo
+            && unsafe { (*rsinfo).allowedModes } as u32
+                & pg_sys::SetFunctionReturnMode::SFRM_Materialize
+                != 0;
+        if !is_set_call {
+            raise(
+                PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                "set-valued function called in context that cannot accept a set",
+            );
+        }
+        // SAFETY: rsinfo is a ReturnSetInfo (checked). The descriptor and the store must
+        // outlive this call: they go in the query's memory context.
+        unsafe {
+            let query_context = (*(*rsinfo).econtext).ecxt_per_query_memory;
+            let old = pg_sys::CurrentMemoryContext;
+            pg_sys::CurrentMemoryContext = query_context;
+            let desc = pg_sys::CreateTupleDescCopy(desc());
+            let random = (*rsinfo).allowedModes as u32
+                & pg_sys::SetFunctionReturnMode::SFRM_Materialize_Random
+                != 0;
+            let store = pg_sys::tuplestore_begin_heap(random, false, pg_sys::work_mem);
+            pg_sys::CurrentMemoryContext = old;
+            let row_context = pg_sys::AllocSetContextCreateExtended(
+                old,
+                c"PL/Rust result row".as_ptr(),
+                pg_sys::ALLOCSET_SMALL_MINSIZE as usize,
+                pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+                pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+            );
+            Materialized {
+                rsinfo,
+                store,
+                desc,
+                row_context,
+            }
+        }
+    }
+
+    /// Store one row, built by `build` in the row context.
+    fn put(&mut self, build: impl FnOnce() -> (Vec<Datum>, Vec<bool>)) {
+        // A set of a million rows from an endless iterator must stay cancellable even
+        // when the iterator is not the body's (a probe runs only in the body's code).
+        crate::__glue::probe();
+        struct Restore(pg_sys::MemoryContext);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                // SAFETY: puts back the context that was current before `put` switched.
+                unsafe { pg_sys::CurrentMemoryContext = self.0 };
+            }
+        }
+        // SAFETY: the row context is ours, a child of the call's context.
+        let _restore = Restore(unsafe {
+            let previous = pg_sys::CurrentMemoryContext;
+            pg_sys::CurrentMemoryContext = self.row_context;
+            previous
+        });
+        let (mut values, mut nulls) = build();
+        // SAFETY: the descriptor has as many attributes as the row has values (the
+        // caller's promise for rows; one for SETOF); putvalues copies the tuple into the
+        // store's own memory, so the row context can be reset after.
+        unsafe {
+            pg_sys::tuplestore_putvalues(
+                self.store,
+                self.desc,
+                values.as_mut_ptr(),
+                nulls.as_mut_ptr(),
+            );
+        }
+        drop((values, nulls));
+        // SAFETY: nothing allocated in the row context outlives this row.
+        unsafe { pg_sys::MemoryContextReset(self.row_context) };
+    }
+
+    /// Hand the rows to the executor.
+    fn finish(self, fcinfo: FunctionCallInfo) -> Datum {
+        // SAFETY: rsinfo was checked in `begin`; fcinfo is the live call's.
+        unsafe {
+            (*self.rsinfo).returnMode = pg_sys::SetFunctionReturnMode::SFRM_Materialize;
+            (*self.rsinfo).setResult = self.store;
+            (*self.rsinfo).setDesc = self.desc;
+            pg_sys::MemoryContextDelete(self.row_context);
+            (*fcinfo).isnull = true;
+        }
+        Datum::from(0)
+    }
+}
+
+/// `RETURNS SETOF T`: store every row the iterator yields. `Ok(None)`: no rows.
+///
+/// # Safety
+/// `fcinfo` is the live call's, of a set-returning function whose element type is
+/// `type_oid` with the mapped Rust type `T`; `element` is its element type if it is an
+/// array (0 otherwise).
+pub unsafe fn ret_set<T: IntoDatum>(
+    fcinfo: FunctionCallInfo,
+    result: BodyResult<SetOfIterator<'_, T>>,
+    type_oid: u32,
+    element: u32,
+) -> Datum {
+    let rows = match result {
+        Ok(rows) => rows,
+        // SAFETY: forwarded from the caller; ret raises the Err.
+        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+    };
+    // SAFETY: fcinfo is the live call's; a one-column descriptor of the element type.
+    let mut out = unsafe { Materialized::begin(fcinfo, || single_column(type_oid.into())) };
+    for value in rows.into_iter().flatten() {
+        out.put(|| match value.and_then(IntoDatum::into_datum) {
+            // SAFETY: just built, in the row context; element per the caller.
+            Some(datum) => (vec![unsafe { label_array(datum, element) }], vec![false]),
+            None => (vec![Datum::from(0)], vec![true]),
+        });
+    }
+    out.finish(fcinfo)
+}
+
+/// `RETURNS TABLE (...)`, or `SETOF record` with OUT parameters: store every row.
+///
+/// # Safety
+/// As [`ret_row`], for a set-returning function.
+pub unsafe fn ret_table<R: Row>(
+    fcinfo: FunctionCallInfo,
+    result: BodyResult<TableIterator<'_, R>>,
+    elements: &[u32],
+) -> Datum {
+    let rows = match result {
+        Ok(rows) => rows,
+        // SAFETY: forwarded from the caller; ret raises the Err.
+        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+    };
+    // SAFETY: fcinfo is the live call's.
+    let mut out = unsafe { Materialized::begin(fcinfo, || row_descriptor(fcinfo, R::WIDTH)) };
+    for row in rows.into_iter().flatten() {
+        out.put(|| row_values(row, elements));
+    }
+    out.finish(fcinfo)
+}
