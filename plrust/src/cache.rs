@@ -117,6 +117,35 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     }
 }
 
+/// Run a `DO` block's code once. Identical blocks share one artifact: the second run in
+/// this backend finds the library loaded, in another backend finds it stored.
+pub fn run_do_block(source: String) -> Result<(), PlRustError> {
+    let krate = pipeline::generate(&ProcDef::do_block(source))?;
+    let key = pipeline::artifact_key(&krate);
+    let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
+        Some(library) => library,
+        None => {
+            let object = pipeline::object_for_do_block(krate, &key)?;
+            let library = Rc::new(loader::load(&object, &key)?);
+            LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
+            library
+        }
+    };
+    // The entry point takes a call's fcinfo: a call without arguments, whose result (void)
+    // is dropped. Nothing in it needs the function's oid.
+    // SAFETY: plain C structs, for which all zeroes is a valid (empty) value.
+    let mut flinfo: pg_sys::FmgrInfo = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; the trailing argument array is empty (nargs 0).
+    let mut fcinfo: pg_sys::FunctionCallInfoBaseData = unsafe { std::mem::zeroed() };
+    fcinfo.flinfo = &mut flinfo;
+    memory::before_call();
+    let entry = library.entry;
+    // SAFETY: the closure holds nothing with a destructor (the library stays in
+    // LIBRARIES); fcinfo lives on this frame for the whole call.
+    unsafe { overflow::run(pg_sys::InvalidOid, || entry(&mut fcinfo)) };
+    Ok(())
+}
+
 /// Register the pg_proc invalidation callback; once per backend, from `_PG_init`.
 pub fn register_invalidation_callback() {
     // SAFETY: registering a callback with a 'static function pointer.

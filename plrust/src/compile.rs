@@ -27,7 +27,18 @@ pub struct BuiltArtifact {
     pub build_ms: i32,
 }
 
+thread_local! {
+    /// How many builds this backend started (`plrust.session_builds()`).
+    static BUILDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this backend has started rustc, successful or not.
+pub fn builds_started() -> u64 {
+    BUILDS.get()
+}
+
 pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifact, PlRustError> {
+    BUILDS.set(BUILDS.get() + 1);
     let started = Instant::now();
     let dir = tempfile::Builder::new()
         .prefix("plrust-")

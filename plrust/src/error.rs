@@ -98,9 +98,6 @@ pub enum PlRustError {
 
     #[error("function with OID {0} does not exist")]
     NoSuchFunction(pgrx::pg_sys::Oid),
-
-    #[error("DO blocks are not supported by PL/Rust yet")]
-    DoBlocksNotSupported,
 }
 
 impl PlRustError {
@@ -110,7 +107,6 @@ impl PlRustError {
             Self::BodySyntax { .. } => ERRCODE_SYNTAX_ERROR,
             Self::Unsupported { .. }
             | Self::UnsupportedType { .. }
-            | Self::DoBlocksNotSupported
             | Self::DependenciesNotAllowed => ERRCODE_FEATURE_NOT_SUPPORTED,
             Self::DependencyRefused { .. } => ERRCODE_INSUFFICIENT_PRIVILEGE,
             Self::AllowList { .. } => ERRCODE_CONFIG_FILE_ERROR,

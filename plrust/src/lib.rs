@@ -80,16 +80,37 @@ pub unsafe extern "C-unwind" fn plrust_validator(
     pg_sys::Datum::from(0)
 }
 
-/// The inline handler for `DO $$ ... $$ LANGUAGE plrust`.
+/// The inline handler for `DO $$ ... $$ LANGUAGE plrust`: the block is built like a
+/// function without arguments returning `void` (once: identical blocks share their
+/// artifact), in the same sandbox, and run.
 ///
 /// # Safety
 /// Called by PostgreSQL's function manager with a valid `fcinfo`.
 #[pg_guard]
 #[no_mangle]
 pub unsafe extern "C-unwind" fn plrust_inline_handler(
-    _fcinfo: pg_sys::FunctionCallInfo,
+    fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    error::PlRustError::DoBlocksNotSupported.report()
+    // SAFETY: the inline handler's one argument is an InlineCodeBlock node, whose
+    // source_text is a NUL-terminated string owned by the caller for this call.
+    let source = unsafe {
+        let block = (*fcinfo).args.as_slice(1)[0]
+            .value
+            .cast_mut_ptr::<pg_sys::InlineCodeBlock>();
+        std::ffi::CStr::from_ptr((*block).source_text)
+            .to_string_lossy()
+            .into_owned()
+    };
+    cache::run_do_block(source).unwrap_or_else(|e| e.report());
+    pg_sys::Datum::from(0)
+}
+
+/// `plrust.session_builds()`: how many times this session has run rustc (for CREATE,
+/// a first call, or a DO block), whether the build succeeded or not. A function or
+/// block whose artifact is stored runs without one.
+#[pg_extern(volatile, parallel_unsafe)]
+fn session_builds() -> i64 {
+    compile::builds_started() as i64
 }
 
 /// `plrust.artifact_key(regprocedure)`: the content hash a function's shared object is

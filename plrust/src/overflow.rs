@@ -180,25 +180,29 @@ impl Drop for Restore {
     }
 }
 
-/// End the session: the body overflowed the stack where no probe could stop it.
+/// End the session: the body overflowed the stack where no probe could stop it. `fn_oid`
+/// is invalid for a DO block.
 fn overflowed(fn_oid: pg_sys::Oid) -> ! {
     // An ERROR raised while this report is made becomes FATAL rather than jumping into
     // the abandoned frames; the report ignores the memory limit.
     // SAFETY: the backend's error-recovery point, on its main thread.
     unsafe { pg_sys::PG_exception_stack = ptr::null_mut() };
     crate::memory::plrust_arena.set_reporting(true);
-    // SAFETY: format_procedure returns a palloc'd C string (or the oid, if there is no
-    // such function); a catalog ERROR here would be FATAL, which is where we are going.
-    let function_name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(fn_oid)) }
-        .to_string_lossy()
-        .into_owned();
+    let function_name = if fn_oid == pg_sys::InvalidOid {
+        "in a DO block".to_owned()
+    } else {
+        // SAFETY: format_procedure returns a palloc'd C string (or the oid, if there is
+        // no such function); a catalog ERROR here would be FATAL, where we are going.
+        let name = unsafe { std::ffi::CStr::from_ptr(pg_sys::format_procedure(fn_oid)) };
+        format!("function {}", name.to_string_lossy())
+    };
     ErrorReport::new(
         PgSqlErrorCode::ERRCODE_STATEMENT_TOO_COMPLEX,
         "stack depth limit exceeded",
         "plrust",
     )
     .set_detail(format!(
-        "PL/Rust function {function_name} overflowed the stack in code that has no stack \
+        "PL/Rust {function_name} overflowed the stack in code that has no stack \
          check (such as the drop of a deeply nested value); it cannot be unwound, so the \
          session ends."
     ))

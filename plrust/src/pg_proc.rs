@@ -85,6 +85,23 @@ impl ProcDef {
     }
 }
 
+impl ProcDef {
+    /// A `DO` block: built and run as a function without arguments returning `void`
+    /// (its body ends with `Ok(None)` or `Ok(Some(()))`, as such a function's does).
+    pub fn do_block(source: String) -> ProcDef {
+        ProcDef {
+            args: Vec::new(),
+            outputs: Vec::new(),
+            returns_table: false,
+            return_type: pg_sys::VOIDOID,
+            returns_set: false,
+            strict: false,
+            kind: ProKind::Function,
+            source,
+        }
+    }
+}
+
 /// The SQL name of a type, for messages.
 pub fn type_name(oid: Oid) -> String {
     // SAFETY: format_type_be accepts any oid and returns a palloc'd C string.

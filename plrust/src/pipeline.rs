@@ -91,6 +91,24 @@ pub fn object_for_call(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, 
     })
 }
 
+/// The object for a DO block: stored (an identical block ran before), or built now and
+/// stored for the next time, unless the transaction cannot write (a read-only
+/// transaction, a standby). The row goes with the block's transaction: a block that fails
+/// leaves no artifact behind (this backend keeps it loaded, see `cache`).
+pub fn object_for_do_block(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
+    if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
+        return Ok(object);
+    }
+    resolve_dependencies(&mut krate)?;
+    let built = compile::build(krate, Toolchain::host()?)?;
+    // SAFETY: reads of the backend's transaction state.
+    let read_only = unsafe { pgrx::pg_sys::XactReadOnly || pgrx::pg_sys::RecoveryInProgress() };
+    if !read_only {
+        artifact_store::store(key, &built, toolchain::BUILD_ID);
+    }
+    Ok(built.object)
+}
+
 /// The content hash a function's shared object is stored under: the exact sources that
 /// are compiled (which embody the body, the signature and PL/Rust's code generation)
 /// and the exact toolchain, postgrestd and closure (`BUILD_ID`) they are compiled with.
