@@ -18,6 +18,11 @@ pub mod prelude {
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::{PgLogLevel, PgSqlErrorCode};
     pub use crate::name;
+    pub use crate::trigger::{
+        AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError,
+        PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, WhoAllocated,
+    };
+    pub use crate::TryFromDatumError;
     pub use crate::{
         debug1, debug2, debug3, debug4, debug5, ereport, error, info, log, notice, warning,
     };
@@ -30,8 +35,17 @@ pub mod prelude {
 pub use iter::{SetOfIterator, TableIterator};
 pub use log::{PgLogLevel, PgSqlErrorCode};
 
+pub use trigger::{
+    AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel,
+    PgTriggerOperation, PgTriggerWhen, WhoAllocated,
+};
+
+/// Why a value could not be read from or written to a row's column.
+pub use pgrx::datum::TryFromDatumError;
+
 pub mod iter;
 mod returns;
+pub mod trigger;
 
 // SQL types as pgrx represents them (see PL/Rust's type table for which SQL type is
 // which): plain values with safe methods; those that compute through PostgreSQL (numeric
@@ -312,6 +326,7 @@ pub mod __glue {
     use pgrx::pg_sys;
 
     pub use crate::returns::{ret_row, ret_set, ret_table};
+    pub use crate::trigger::{ret_trigger, trigger};
     pub use pallocator::PallocAllocator;
     pub use pgrx::pg_sys::{Datum, FunctionCallInfo};
 

@@ -63,6 +63,14 @@ unsafe fn single_column(type_oid: pg_sys::Oid) -> pg_sys::TupleDesc {
     }
 }
 
+/// The SQL name of a type, for messages.
+pub(crate) fn type_name(oid: pg_sys::Oid) -> String {
+    // SAFETY: format_type_be accepts any oid and returns a palloc'd C string.
+    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn raise(code: PgSqlErrorCode, message: &str) -> ! {
     crate::log::raise(code, message.to_owned(), None)
 }

@@ -44,6 +44,11 @@ enum Returns {
     /// `RETURNS TABLE (...)` or `SETOF record` with OUT parameters: a `TableIterator`
     /// of rows.
     Table(Vec<Column>),
+    /// `RETURNS trigger`: the row to go on with (`trigger.new()`, or a modified copy),
+    /// as in the original PL/Rust. The body's one argument is `trigger: &PgTrigger`. One
+    /// concrete row type (not the original's `impl WhoAllocated`), so that a body
+    /// returning only `Ok(None)` compiles.
+    Trigger,
 }
 
 /// A value in the result: its Rust type, its SQL type and, for an array, its element type.
@@ -98,6 +103,20 @@ impl Signature {
                 })
             }
         };
+        if def.return_type == pg_sys::EVENT_TRIGGEROID {
+            return Err(PlRustError::Unsupported {
+                what: "event triggers".into(),
+            });
+        }
+        if def.return_type == pg_sys::TRIGGEROID {
+            // PostgreSQL refuses declared arguments for trigger functions (TG_ARGV are
+            // `trigger.extra_args()`).
+            return Ok(Signature {
+                args: vec![(format_ident!("trigger"), quote!(&'a ::pgrx::PgTrigger<'a>))],
+                returns: Returns::Trigger,
+                strict: false,
+            });
+        }
         let mut args = Vec::with_capacity(def.args.len());
         for (i, arg) in def.args.iter().enumerate() {
             let name = arg
@@ -185,6 +204,7 @@ impl Signature {
                 let row = row(columns);
                 quote!(::pgrx::iter::TableIterator<'a, #row>)
             }
+            Returns::Trigger => quote!(::pgrx::PgHeapTuple<'a, ::pgrx::AllocatedByRust>),
         }
     }
 
@@ -215,6 +235,7 @@ impl Signature {
                 let elements = elements(columns);
                 quote!(::pgrx::__glue::ret_table(fcinfo, #call, #elements))
             }
+            Returns::Trigger => quote!(::pgrx::__glue::ret_trigger(#call)),
         }
     }
 }
@@ -273,13 +294,25 @@ pub fn generate(
     } else {
         quote!(arg)
     };
-    let bindings = signature.args.iter().enumerate().map(|(i, _)| {
-        let local = format_ident!("arg{}", i);
-        quote!(let #local = ::pgrx::__glue::#getter(fcinfo, #i);)
-    });
-    let locals = (0..signature.args.len()).map(|i| format_ident!("arg{}", i));
-    let call = quote!(user::plrust_fn(#(#locals),*));
-    let ret = signature.return_glue(call);
+    let ret = if matches!(signature.returns, Returns::Trigger) {
+        // The event lives on the entry point's frame; the row the body returns borrows it.
+        let ret = signature.return_glue(quote!(user::plrust_fn(&trigger)));
+        quote! {
+            let trigger = ::pgrx::__glue::trigger(fcinfo);
+            #ret
+        }
+    } else {
+        let bindings = signature.args.iter().enumerate().map(|(i, _)| {
+            let local = format_ident!("arg{}", i);
+            quote!(let #local = ::pgrx::__glue::#getter(fcinfo, #i);)
+        });
+        let locals = (0..signature.args.len()).map(|i| format_ident!("arg{}", i));
+        let ret = signature.return_glue(quote!(user::plrust_fn(#(#locals),*)));
+        quote! {
+            #(#bindings)*
+            #ret
+        }
+    };
     let triple = proc_macro2::Literal::byte_string(target_triple.as_bytes());
     let triple_len = target_triple.len();
     let section = TARGET_SECTION;
@@ -321,7 +354,6 @@ pub fn generate(
             // argument types this crate was generated for; it is the outermost Rust frame.
             unsafe {
                 ::pgrx::__glue::guard(|| {
-                    #(#bindings)*
                     #ret
                 })
             }
@@ -531,6 +563,36 @@ mod unit_tests {
         let g = generated(&d);
         assert!(has(&g.user_rs, "Option<(Option<i64>,)>"), "{}", g.user_rs);
         assert!(has(&g.lib_rs, "&[0u32], true)"), "{}", g.lib_rs);
+    }
+
+    #[test]
+    fn triggers_see_the_event_and_return_a_row() {
+        let g = generated(&def(&[], pg_sys::TRIGGEROID, false));
+        assert!(
+            has(
+                &g.user_rs,
+                "pub fn plrust_fn<'a>(trigger: &'a ::pgrx::PgTrigger<'a>)"
+            ),
+            "{}",
+            g.user_rs
+        );
+        assert!(
+            has(
+                &g.user_rs,
+                "Option<::pgrx::PgHeapTuple<'a, impl ::pgrx::WhoAllocated>>"
+            ),
+            "{}",
+            g.user_rs
+        );
+        assert!(
+            has(&g.lib_rs, "let trigger = ::pgrx::__glue::trigger(fcinfo); ::pgrx::__glue::ret_trigger(user::plrust_fn(&trigger))"),
+            "{}",
+            g.lib_rs
+        );
+        assert!(matches!(
+            Signature::new(&def(&[], pg_sys::EVENT_TRIGGEROID, false), name),
+            Err(PlRustError::Unsupported { .. })
+        ));
     }
 
     #[test]
