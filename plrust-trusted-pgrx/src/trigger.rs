@@ -38,6 +38,8 @@ impl<'a> PgTrigger<'a> {
 
     /// The row being inserted, or the new version of an updated row (`NEW`); `None` for
     /// DELETE and for statement-level triggers.
+    // `new` is the original PL/Rust's (and SQL's) name for this row.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(&self) -> Option<PgHeapTuple<'_, AllocatedByPostgres>> {
         self.0.new().map(PgHeapTuple::from_postgres)
     }
