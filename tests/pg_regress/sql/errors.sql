@@ -89,15 +89,15 @@ CREATE FUNCTION unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION keyword_name("type" int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
-CREATE FUNCTION srf(n int) RETURNS SETOF int LANGUAGE plrust AS $$ Ok(None) $$;
+CREATE FUNCTION any_record(n int) RETURNS SETOF record LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
-CREATE FUNCTION out_param(n int, OUT m int) LANGUAGE plrust AS $$ Ok(None) $$;
+CREATE FUNCTION on_ddl() RETURNS event_trigger LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION uses_unsafe(n int) RETURNS int STRICT LANGUAGE plrust AS $$
     let p = &n as *const i32;
     Ok(Some(unsafe { *p }))
 $$;
 \echo :LAST_ERROR_SQLSTATE
-DO $$ Ok(None) $$ LANGUAGE plrust;
+DO $$ let x = 1; Ok(Some(x)) $$ LANGUAGE plrust;
 \echo :LAST_ERROR_SQLSTATE
 SELECT 1 AS session_goes_on;

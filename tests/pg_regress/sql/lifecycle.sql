@@ -45,7 +45,8 @@ SELECT * FROM dblink('other', 'SELECT version_of()') AS t(v text);
 
 -- check_function_bodies = off (what pg_dump sets): CREATE does not compile; the first call does.
 SET check_function_bodies = off;
-CREATE FUNCTION deferred(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x * 2)) $$;
+-- (A body no other suite uses: identical functions share their artifact.)
+CREATE FUNCTION deferred(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x * 2 + 0)) $$;
 RESET check_function_bodies;
 SELECT count(*) AS artifacts_before_call FROM plrust.artifacts
 WHERE key = plrust.artifact_key('deferred(int)'::regprocedure);
