@@ -579,7 +579,7 @@ mod unit_tests {
         assert!(
             has(
                 &g.user_rs,
-                "Option<::pgrx::PgHeapTuple<'a, impl ::pgrx::WhoAllocated>>"
+                "Option<::pgrx::PgHeapTuple<'a, ::pgrx::AllocatedByRust>>"
             ),
             "{}",
             g.user_rs
