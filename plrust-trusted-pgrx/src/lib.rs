@@ -787,12 +787,15 @@ pub mod __glue {
                 // SAFETY: fcinfo is the live call's (caller's promise).
                 None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
             },
-            Err(e) => {
-                // Cut like a panic's message: an Err of 100 MB is not for the server log.
-                let message =
-                    postpanic::truncate(&e.to_string(), postpanic::MAX_MESSAGE).into_owned();
-                pgrx::ereport!(ERROR, pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message);
-            }
+            Err(e) => raise_body_error(e),
         }
+    }
+
+    /// The ERROR for a body's `Err(e)`, whatever the function returns: XX000 with `e`'s
+    /// message.
+    pub(crate) fn raise_body_error(e: Box<dyn std::error::Error + Send + Sync + 'static>) -> ! {
+        // Cut like a panic's message: an Err of 100 MB is not for the server log.
+        let message = postpanic::truncate(&e.to_string(), postpanic::MAX_MESSAGE).into_owned();
+        pgrx::ereport!(ERROR, pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message);
     }
 }

@@ -75,10 +75,9 @@ fn raise(code: PgSqlErrorCode, message: &str) -> ! {
     crate::log::raise(code, message.to_owned(), None)
 }
 
-/// A row's datums and null flags, built in the current memory context.
-fn row_values<R: Row>(row: R, elements: &[u32]) -> (Vec<Datum>, Vec<bool>) {
-    let mut values = Vec::with_capacity(R::WIDTH);
-    let mut nulls = Vec::with_capacity(R::WIDTH);
+/// Append a row's datums and null flags (to empty buffers), built in the current memory
+/// context.
+fn push_row<R: Row>(row: R, elements: &[u32], values: &mut Vec<Datum>, nulls: &mut Vec<bool>) {
     row.into_datums(&mut |datum| {
         let element = elements.get(values.len()).copied().unwrap_or(0);
         match datum {
@@ -89,7 +88,6 @@ fn row_values<R: Row>(row: R, elements: &[u32]) -> (Vec<Datum>, Vec<bool>) {
         }
         nulls.push(datum.is_none());
     });
-    (values, nulls)
 }
 
 /// `Ok(Some(row))`: a composite datum of the call's row type; `Ok(None)`: NULL (for a
@@ -107,16 +105,18 @@ pub unsafe fn ret_row<R: Row>(
 ) -> Datum {
     let row = match result {
         Ok(row) => row,
-        // SAFETY: forwarded from the caller; ret raises the Err.
-        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+        Err(e) => crate::__glue::raise_body_error(e),
     };
-    let (values, mut nulls) = match row {
-        Some(row) => row_values(row, elements),
-        None if procedure => (vec![Datum::from(0); R::WIDTH], vec![true; R::WIDTH]),
+    let (mut values, mut nulls) = (Vec::with_capacity(R::WIDTH), Vec::with_capacity(R::WIDTH));
+    match row {
+        Some(row) => push_row(row, elements, &mut values, &mut nulls),
+        None if procedure => {
+            values.resize(R::WIDTH, Datum::from(0));
+            nulls.resize(R::WIDTH, true);
+        }
         // SAFETY: fcinfo is the live call's.
         None => return unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
-    };
-    let mut values = values;
+    }
     // SAFETY: the descriptor has R::WIDTH attributes (checked), the arrays as many
     // entries; the tuple is formed in the current memory context, as a result must be.
     unsafe {
@@ -133,6 +133,9 @@ struct Materialized {
     desc: pg_sys::TupleDesc,
     /// Each row's datums are built here and forgotten once stored.
     row_context: pg_sys::MemoryContext,
+    /// The row being stored, reused from row to row.
+    values: Vec<Datum>,
+    nulls: Vec<bool>,
 }
 
 impl Materialized {
@@ -177,12 +180,14 @@ impl Materialized {
                 store,
                 desc,
                 row_context,
+                values: Vec::new(),
+                nulls: Vec::new(),
             }
         }
     }
 
-    /// Store one row, built by `build` in the row context.
-    fn put(&mut self, build: impl FnOnce() -> (Vec<Datum>, Vec<bool>)) {
+    /// Store one row, whose datums and null flags `build` appends, in the row context.
+    fn put(&mut self, build: impl FnOnce(&mut Vec<Datum>, &mut Vec<bool>)) {
         // A set of a million rows from an endless iterator must stay cancellable even
         // when the iterator is not the body's (a probe runs only in the body's code).
         crate::__glue::probe();
@@ -199,7 +204,9 @@ impl Materialized {
             pg_sys::CurrentMemoryContext = self.row_context;
             previous
         });
-        let (mut values, mut nulls) = build();
+        self.values.clear();
+        self.nulls.clear();
+        build(&mut self.values, &mut self.nulls);
         // SAFETY: the descriptor has as many attributes as the row has values (the
         // caller's promise for rows; one for SETOF); putvalues copies the tuple into the
         // store's own memory, so the row context can be reset after.
@@ -207,11 +214,10 @@ impl Materialized {
             pg_sys::tuplestore_putvalues(
                 self.store,
                 self.desc,
-                values.as_mut_ptr(),
-                nulls.as_mut_ptr(),
+                self.values.as_mut_ptr(),
+                self.nulls.as_mut_ptr(),
             );
         }
-        drop((values, nulls));
         // SAFETY: nothing allocated in the row context outlives this row.
         unsafe { pg_sys::MemoryContextReset(self.row_context) };
     }
@@ -244,16 +250,16 @@ pub unsafe fn ret_set<T: IntoDatum>(
 ) -> Datum {
     let rows = match result {
         Ok(rows) => rows,
-        // SAFETY: forwarded from the caller; ret raises the Err.
-        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+        Err(e) => crate::__glue::raise_body_error(e),
     };
     // SAFETY: fcinfo is the live call's; a one-column descriptor of the element type.
     let mut out = unsafe { Materialized::begin(fcinfo, || single_column(type_oid.into())) };
     for value in rows.into_iter().flatten() {
-        out.put(|| match value.and_then(IntoDatum::into_datum) {
+        out.put(|values, nulls| {
+            let datum = value.and_then(IntoDatum::into_datum);
             // SAFETY: just built, in the row context; element per the caller.
-            Some(datum) => (vec![unsafe { label_array(datum, element) }], vec![false]),
-            None => (vec![Datum::from(0)], vec![true]),
+            values.push(datum.map_or(Datum::from(0), |d| unsafe { label_array(d, element) }));
+            nulls.push(datum.is_none());
         });
     }
     out.finish(fcinfo)
@@ -270,13 +276,12 @@ pub unsafe fn ret_table<R: Row>(
 ) -> Datum {
     let rows = match result {
         Ok(rows) => rows,
-        // SAFETY: forwarded from the caller; ret raises the Err.
-        Err(e) => return unsafe { crate::__glue::ret::<()>(fcinfo, Err(e)) },
+        Err(e) => crate::__glue::raise_body_error(e),
     };
     // SAFETY: fcinfo is the live call's.
     let mut out = unsafe { Materialized::begin(fcinfo, || row_descriptor(fcinfo, R::WIDTH)) };
     for row in rows.into_iter().flatten() {
-        out.put(|| row_values(row, elements));
+        out.put(|values, nulls| push_row(row, elements, values, nulls));
     }
     out.finish(fcinfo)
 }

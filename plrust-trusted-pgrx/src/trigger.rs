@@ -306,9 +306,6 @@ pub unsafe fn ret_trigger<A: WhoAllocated>(
         }
         .unwrap_or(pg_sys::Datum::from(0)),
         Ok(None) => pg_sys::Datum::from(0),
-        Err(e) => {
-            let message = postpanic::truncate(&e.to_string(), postpanic::MAX_MESSAGE).into_owned();
-            crate::log::raise(pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message, None)
-        }
+        Err(e) => crate::__glue::raise_body_error(e),
     }
 }

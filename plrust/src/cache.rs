@@ -99,15 +99,7 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
         let def = ProcDef::load(entry.fn_oid)?;
         let krate = pipeline::generate(&def)?;
         let key = pipeline::artifact_key(&krate);
-        let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
-            Some(library) => library,
-            None => {
-                let object = pipeline::object_for_call(krate, &key)?;
-                let library = Rc::new(loader::load(&object, &key)?);
-                LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
-                library
-            }
-        };
+        let library = library(key, |key| pipeline::object_for_call(krate, key))?;
         // Catalog reads above may have processed an invalidation of this very function;
         // then what we resolved may be stale: go again.
         if entry.generation.get() == generation {
@@ -117,20 +109,26 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     }
 }
 
+/// The library with artifact `key`: already loaded in this backend, or loaded now from
+/// the object `object` finds (stored or built).
+fn library(
+    key: String,
+    object: impl FnOnce(&str) -> Result<Vec<u8>, PlRustError>,
+) -> Result<Rc<LoadedLibrary>, PlRustError> {
+    if let Some(library) = LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
+        return Ok(library);
+    }
+    let library = Rc::new(loader::load(&object(&key)?, &key)?);
+    LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
+    Ok(library)
+}
+
 /// Run a `DO` block's code once. Identical blocks share one artifact: the second run in
 /// this backend finds the library loaded, in another backend finds it stored.
 pub fn run_do_block(source: String) -> Result<(), PlRustError> {
     let krate = pipeline::generate(&ProcDef::do_block(source))?;
     let key = pipeline::artifact_key(&krate);
-    let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
-        Some(library) => library,
-        None => {
-            let object = pipeline::object_for_do_block(krate, &key)?;
-            let library = Rc::new(loader::load(&object, &key)?);
-            LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));
-            library
-        }
-    };
+    let library = library(key, |key| pipeline::object_for_do_block(krate, key))?;
     // The entry point takes a call's fcinfo: a call without arguments, whose result (void)
     // is dropped. Nothing in it needs the function's oid.
     // SAFETY: plain C structs, for which all zeroes is a valid (empty) value.
