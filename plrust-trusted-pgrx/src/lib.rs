@@ -18,6 +18,11 @@ pub mod prelude {
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::{PgLogLevel, PgSqlErrorCode};
     pub use crate::name;
+    pub use crate::spi::{
+        self, Datum, DatumWithOid, IntoDatum, OwnedPreparedStatement, PgBuiltInOids, PgOid,
+        PreparedStatement, Spi, SpiClient, SpiCursor, SpiError, SpiHeapTupleData,
+        SpiHeapTupleDataEntry, SpiTupleTable,
+    };
     pub use crate::trigger::{
         AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError,
         PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, WhoAllocated,
@@ -33,6 +38,7 @@ pub mod prelude {
 }
 
 pub use iter::{SetOfIterator, TableIterator};
+pub use spi::{PgBuiltInOids, PgOid, Spi};
 pub use log::{PgLogLevel, PgSqlErrorCode};
 
 pub use trigger::{
@@ -45,6 +51,7 @@ pub use pgrx::datum::TryFromDatumError;
 
 pub mod iter;
 mod returns;
+pub mod spi;
 pub mod trigger;
 
 // SQL types as pgrx represents them (see PL/Rust's type table for which SQL type is
@@ -360,12 +367,15 @@ pub mod __glue {
     /// # Safety
     /// Must be the outermost frame of the exported entry point: the frames above it are
     /// PostgreSQL's (or PL/Rust's FFI boundary) and hold nothing with a destructor.
-    pub unsafe fn guard<F: FnOnce() -> Datum>(f: F) -> Datum {
+    pub unsafe fn guard<F: FnOnce() -> Datum>(fcinfo: FunctionCallInfo, f: F) -> Datum {
         sticky::clear();
         stack::set_limit();
         // SAFETY: the caller guarantees only trivially-deallocated frames above us.
         unsafe {
             pg_sys::panic::pgrx_extern_c_guard(|| {
+                // Every exit from here is a return or an unwind (an ERROR is a panic
+                // until pgrx's boundary), so the scope always ends.
+                let _call = call::Scope::enter(fcinfo);
                 postpanic::located(|| match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(datum) => {
                         sticky::reraise();
@@ -791,11 +801,89 @@ pub mod __glue {
         }
     }
 
-    /// The ERROR for a body's `Err(e)`, whatever the function returns: XX000 with `e`'s
-    /// message.
+    /// The ERROR for a body's `Err(e)`, whatever the function returns: `e`'s message,
+    /// with the SQLSTATE of an SPI or datum error (a wrong type is 42804, a missing
+    /// column 42703, ...) and XX000 for any other error.
     pub(crate) fn raise_body_error(e: Box<dyn std::error::Error + Send + Sync + 'static>) -> ! {
+        let code = if let Some(e) = e.downcast_ref::<crate::spi::SpiError>() {
+            e.sqlstate()
+        } else if e.is::<pgrx::datum::TryFromDatumError>() {
+            pgrx::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH
+        } else {
+            pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
+        };
         // Cut like a panic's message: an Err of 100 MB is not for the server log.
         let message = postpanic::truncate(&e.to_string(), postpanic::MAX_MESSAGE).into_owned();
-        pgrx::ereport!(ERROR, pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, message);
+        pgrx::ereport!(ERROR, code, message);
+    }
+
+    /// An ERROR PostgreSQL raised earlier in this call, if any, raised again.
+    pub(crate) fn reraise_pending() {
+        sticky::reraise();
+    }
+
+    /// True once PostgreSQL raised an ERROR in this call: the transaction is failed.
+    pub(crate) fn error_pending() -> bool {
+        sticky::raised()
+    }
+
+    pub(crate) use call::{call_is_read_only, call_trigger_data};
+
+    /// The call running in this library, for what SPI needs of it.
+    mod call {
+        use std::cell::Cell;
+
+        use pgrx::pg_sys;
+
+        thread_local! {
+            static CALL: Cell<pg_sys::FunctionCallInfo> = const { Cell::new(std::ptr::null_mut()) };
+        }
+
+        /// Makes a call the current one until dropped; calls nest (a body's query can
+        /// call a function of the same library).
+        pub struct Scope(pg_sys::FunctionCallInfo);
+
+        impl Scope {
+            pub fn enter(fcinfo: pg_sys::FunctionCallInfo) -> Scope {
+                Scope(CALL.with(|c| c.replace(fcinfo)))
+            }
+        }
+
+        impl Drop for Scope {
+            fn drop(&mut self) {
+                CALL.with(|c| c.set(self.0));
+            }
+        }
+
+        /// Whether the current call's SQL runs read-only: in a STABLE or IMMUTABLE
+        /// function, as in PL/pgSQL. Looked up per connection (a syscache hit), not
+        /// fixed when the library was built: identical bodies share a library, and
+        /// ALTER FUNCTION changes the volatility without rebuilding it.
+        pub fn call_is_read_only() -> bool {
+            let fcinfo = CALL.with(Cell::get);
+            // SAFETY: fcinfo, when set, is the live call's (the scope ends with it); a
+            // DO block's has a zeroed flinfo, whose oid is invalid.
+            unsafe {
+                if fcinfo.is_null() || (*fcinfo).flinfo.is_null() {
+                    return false;
+                }
+                let oid = (*(*fcinfo).flinfo).fn_oid;
+                oid != pg_sys::InvalidOid
+                    && pg_sys::func_volatile(oid) != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+            }
+        }
+
+        /// The current call's trigger data when it is a trigger call.
+        pub fn call_trigger_data() -> Option<*mut pg_sys::TriggerData> {
+            let fcinfo = CALL.with(Cell::get);
+            // SAFETY: as above; a context node's tag says what it is.
+            unsafe {
+                if fcinfo.is_null() || (*fcinfo).context.is_null() {
+                    return None;
+                }
+                let context = (*fcinfo).context;
+                ((*context).type_ == pg_sys::NodeTag::T_TriggerData).then_some(context.cast())
+            }
+        }
     }
 }

@@ -353,7 +353,7 @@ pub fn generate(
             // SAFETY: PL/Rust's call handler passes the live call's fcinfo, with the
             // argument types this crate was generated for; it is the outermost Rust frame.
             unsafe {
-                ::pgrx::__glue::guard(|| {
+                ::pgrx::__glue::guard(fcinfo, || {
                     #ret
                 })
             }

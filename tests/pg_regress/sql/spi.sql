@@ -1,0 +1,321 @@
+-- SPI: SQL from a body. Queries with bound arguments, rows read into Rust types,
+-- changes, prepared statements kept across calls, cursors, read-only rules by
+-- volatility, SQL errors as ERRORs, and the ways a body could misuse a connection.
+CREATE SCHEMA spi;
+SET search_path = spi, public;
+
+-- The original PL/Rust's documentation example, unchanged.
+CREATE FUNCTION spi_srf()
+    RETURNS SETOF BIGINT
+    LANGUAGE plrust
+AS
+$$
+    let query = "SELECT id::BIGINT FROM generate_series(1, 3) id;";
+
+    Spi::connect(|client| {
+        let mut results = Vec::new();
+        let mut tup_table = client.select(query, None, None)?;
+
+        while let Some(row) = tup_table.next() {
+            let id = row["id"].value::<i64>()?;
+            results.push(id);
+        }
+        Ok(Some(SetOfIterator::new(results)))
+    })
+
+$$;
+SELECT * FROM spi_srf();
+
+-- Spi::get_one / get_two / get_three, owned values of several types.
+CREATE FUNCTION spi_values() RETURNS text LANGUAGE plrust AS $$
+    let n = Spi::get_one::<i64>("SELECT 9223372036854775807::int8")?;
+    let (t, f) = Spi::get_two::<String, f64>("SELECT 'grüße'::text, 'NaN'::float8")?;
+    let (a, b, c) = Spi::get_three::<Vec<Option<i32>>, AnyNumeric, bool>(
+        "SELECT ARRAY[1, NULL, 3], 1.50::numeric, NULL::bool")?;
+    let d = Spi::get_one::<Date>("SELECT 'infinity'::date")?;
+    let j = Spi::get_one::<JsonB>("SELECT '{\"a\": [1, 2]}'::jsonb")?;
+    Ok(Some(format!("{n:?} {t:?} {f:?} {a:?} {} {c:?} {} {}",
+        b.unwrap(), d.unwrap(), j.unwrap().0)))
+$$;
+SELECT spi_values();
+
+-- Bound arguments: as values with their Rust type (`&[x.into()]`), and in the original
+-- PL/Rust's form (`Some(vec![(PgOid, Option<Datum>)])`). NULLs included.
+CREATE FUNCTION spi_args(a int, b text) RETURNS text LANGUAGE plrust AS $$
+    let sum = Spi::get_one_with_args::<i32>("SELECT $1 + $2", &[a.into(), 10i32.into()])?;
+    let txt = Spi::get_one_with_args::<String>("SELECT $1 || '!'", &[b.into()])?;
+    let null = Spi::get_one_with_args::<bool>("SELECT $1 IS NULL",
+        &[DatumWithOid::null::<i64>()])?;
+    let old_style = Spi::connect(|client| {
+        client.select("SELECT $1 * 2 AS doubled", None,
+            Some(vec![(PgBuiltInOids::INT4OID.oid(), 21.into_datum())]))?
+            .first()
+            .get_one::<i32>()
+    })?;
+    Ok(Some(format!("{sum:?} {txt:?} {null:?} {old_style:?}")))
+$$;
+SELECT spi_args(1, 'héllo');
+SELECT spi_args(NULL, NULL);
+
+-- Borrowed reads (&str, &[u8]) live as long as the connection, zero-copy.
+CREATE FUNCTION spi_borrowed() RETURNS int LANGUAGE plrust AS $$
+    Spi::connect(|client| {
+        let table = client.select("SELECT repeat('x', 1000) AS s, '\\xdeadbeef'::bytea AS b",
+            None, None)?.first();
+        let s: &str = table.get_by_name("s")?.unwrap();
+        let b: &[u8] = table.get(2)?.unwrap();
+        Ok(Some((s.len() + b.len()) as i32))
+    })
+$$;
+SELECT spi_borrowed();
+
+-- Attack: keep a borrowed value past the connection (its memory is freed then).
+-- Refused by rustc.
+CREATE FUNCTION spi_escape() RETURNS text LANGUAGE plrust AS $$
+    let s: &str = Spi::connect(|client| {
+        client.select("SELECT 'gone'", None, None).unwrap().first().get_one::<&str>().unwrap().unwrap()
+    });
+    Ok(Some(s.to_string()))
+$$;
+
+-- Changes from a VOLATILE function; each statement sees the ones before it.
+CREATE TABLE spi.items (id int PRIMARY KEY, name text NOT NULL);
+CREATE FUNCTION spi_insert(n int) RETURNS bigint STRICT LANGUAGE plrust AS $$
+    Spi::connect(|client| {
+        for i in 1..=n {
+            client.update("INSERT INTO spi.items VALUES ($1, 'item ' || $1)", None, &[i.into()])?;
+        }
+        let returned = client.update("UPDATE spi.items SET name = upper(name) WHERE id <= 2 RETURNING id",
+            None, None)?;
+        notice!("updated {} rows", returned.len());
+        Ok(client.select("SELECT count(*) FROM spi.items", None, None)?.first().get_one::<i64>()?)
+    })
+$$;
+SELECT spi_insert(5);
+SELECT * FROM spi.items ORDER BY id;
+
+-- A STABLE function's statements run read-only, as in PL/pgSQL: a change is refused.
+CREATE FUNCTION spi_stable_insert() RETURNS int STABLE LANGUAGE plrust AS $$
+    Spi::run("INSERT INTO spi.items VALUES (100, 'x')")?;
+    Ok(Some(1))
+$$;
+SELECT spi_stable_insert();
+\echo :LAST_ERROR_SQLSTATE
+-- ... and its reads work.
+CREATE FUNCTION spi_stable_count() RETURNS bigint STABLE LANGUAGE plrust AS $$
+    Ok(Spi::get_one("SELECT count(*) FROM spi.items")?)
+$$;
+SELECT spi_stable_count();
+-- ALTER FUNCTION to VOLATILE: the same library now may write (volatility is read per
+-- call, not built in).
+ALTER FUNCTION spi_stable_insert() VOLATILE;
+SELECT spi_stable_insert();
+DELETE FROM spi.items WHERE id = 100;
+
+-- PostgreSQL's errors end the call with their own SQLSTATE ...
+CREATE FUNCTION spi_run(q text) RETURNS int STRICT LANGUAGE plrust AS $$
+    Spi::run(q)?;
+    Ok(Some(1))
+$$;
+SELECT spi_run('SELEC 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_run('INSERT INTO spi.items VALUES (1, ''dup'')');
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_run('SELECT 1/0');
+\echo :LAST_ERROR_SQLSTATE
+-- ... even when the body ignores them and carries on.
+CREATE FUNCTION spi_ignores_error() RETURNS int LANGUAGE plrust AS $$
+    let _ = Spi::run("INSERT INTO spi.items VALUES (1, 'dup')");
+    Spi::run("INSERT INTO spi.items VALUES (200, 'after the error')")?;
+    Ok(Some(1))
+$$;
+SELECT spi_ignores_error();
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS nothing_inserted FROM spi.items WHERE id = 200;
+-- Transaction control cannot run through SPI: 0A000.
+SELECT spi_run('COMMIT');
+\echo :LAST_ERROR_SQLSTATE
+SELECT 1 AS session_goes_on;
+
+-- Mistakes on the Rust side are errors the body can handle, each with a SQLSTATE.
+CREATE FUNCTION spi_mistake(which int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let r: Result<Option<String>, spi::Error> = match which {
+        // A text column read as an integer.
+        1 => Spi::get_one::<i64>("SELECT 'abc'::text").map(|v| v.map(|v| v.to_string())),
+        // An unknown column.
+        2 => Spi::connect(|c| c.select("SELECT 1 AS a", None, None)?.first().get_by_name::<i32, _>("b"))
+                .map(|v| v.map(|v| v.to_string())),
+        // No rows.
+        3 => Spi::get_one::<String>("SELECT 'x' WHERE false"),
+        // An int8 where the prepared statement takes int4.
+        4 => Spi::connect(|c| {
+                let stmt = c.prepare("SELECT $1 + 1", &[PgBuiltInOids::INT4OID.oid()])?;
+                c.select(&stmt, None, &[5i64.into()])?.first().get_one::<i32>()
+             }).map(|v| v.map(|v| v.to_string())),
+        // The wrong number of arguments.
+        5 => Spi::connect(|c| {
+                let stmt = c.prepare("SELECT $1 + $2", &[PgBuiltInOids::INT4OID.oid(), PgBuiltInOids::INT4OID.oid()])?;
+                c.select(&stmt, None, &[5i32.into()])?.first().get_one::<i32>()
+             }).map(|v| v.map(|v| v.to_string())),
+        // A column beyond the last.
+        _ => Spi::connect(|c| c.select("SELECT 1", None, None)?.first().get::<i32>(7))
+                .map(|v| v.map(|v| v.to_string())),
+    };
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) if which < 0 => Ok(Some(format!("handled: {e}"))),
+        Err(e) => Err(e.into()),
+    }
+$$;
+SELECT spi_mistake(1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_mistake(2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_mistake(3);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_mistake(4);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_mistake(5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_mistake(6);
+\echo :LAST_ERROR_SQLSTATE
+-- row["missing"] panics: an ERROR naming the column.
+CREATE FUNCTION spi_index_missing() RETURNS int LANGUAGE plrust AS $$
+    Spi::connect(|c| {
+        let row = c.select("SELECT 1 AS a", None, None)?.next().unwrap();
+        Ok(row["missing"].value::<i32>()?)
+    })
+$$;
+SELECT spi_index_missing();
+
+-- A prepared statement kept in a static: prepared once per session, run by later
+-- calls (a kept plan outlives the connection and the call).
+CREATE FUNCTION spi_kept(id int) RETURNS text STRICT LANGUAGE plrust AS $$
+    static STMT: std::sync::OnceLock<OwnedPreparedStatement> = std::sync::OnceLock::new();
+    Spi::connect(|client| {
+        let stmt = match STMT.get() {
+            Some(stmt) => stmt,
+            None => {
+                notice!("preparing");
+                let prepared = client.prepare(
+                    "SELECT name FROM spi.items WHERE id = $1", &[PgBuiltInOids::INT4OID.oid()])?;
+                let _ = STMT.set(prepared.keep());
+                STMT.get().unwrap()
+            }
+        };
+        Ok(client.select(stmt, None, &[id.into()])?.first().get_one::<String>()?)
+    })
+$$;
+SELECT spi_kept(1);
+SELECT spi_kept(3);
+SELECT spi_kept(99);
+SELECT spi_kept(id) FROM generate_series(4, 5) id;
+
+-- Cursors: fetched in chunks; left open by name for a later connection.
+CREATE FUNCTION spi_cursor() RETURNS text LANGUAGE plrust AS $$
+    let (first, name) = Spi::connect(|client| {
+        let mut cursor = client.open_cursor("SELECT g FROM generate_series(1, 10) g", None);
+        let first: Vec<i32> = cursor.fetch(3)?.map(|r| r.get::<i32>(1).unwrap().unwrap()).collect();
+        Ok::<_, spi::Error>((first, cursor.detach_into_name()))
+    })?;
+    let rest = Spi::connect(|client| {
+        let mut cursor = client.find_cursor(&name)?;
+        let mut rest = Vec::new();
+        loop {
+            let chunk = cursor.fetch(4)?;
+            if chunk.is_empty() { break; }
+            for row in chunk { rest.push(row.get::<i32>(1)?.unwrap()); }
+        }
+        Ok::<_, spi::Error>(rest)
+    })?;
+    Ok(Some(format!("{first:?} then {rest:?}")))
+$$;
+SELECT spi_cursor();
+
+-- Attack: close a cursor under the handle (SQL CLOSE), then fetch from it. The handle
+-- is a name, found again at each fetch: an error (34000), not a dangling portal.
+CREATE FUNCTION spi_cursor_closed() RETURNS int LANGUAGE plrust AS $$
+    Spi::connect(|client| {
+        let mut cursor = client.open_cursor("SELECT 1", None);
+        client.update(&format!("CLOSE \"{}\"", cursor.name()), None, None)?;
+        cursor.fetch(1)?;
+        Ok(Some(1))
+    })
+$$;
+SELECT spi_cursor_closed();
+\echo :LAST_ERROR_SQLSTATE
+-- A cursor SQL declared, found by name.
+BEGIN;
+DECLARE sqlcur CURSOR FOR SELECT g FROM generate_series(1, 3) g;
+CREATE FUNCTION spi_find_sql_cursor() RETURNS int LANGUAGE plrust AS $$
+    Ok(Spi::connect(|client| client.find_cursor("sqlcur")?.fetch(5).map(|t| Some(t.len() as i32)))?)
+$$;
+SELECT spi_find_sql_cursor();
+COMMIT;
+
+-- Attack: run a statement on an outer connection from inside an inner one (its
+-- results would live in the inner connection's memory, freed first): refused.
+CREATE FUNCTION spi_outer_in_inner() RETURNS int LANGUAGE plrust AS $$
+    Spi::connect(|outer| {
+        Spi::connect(|_inner| {
+            Ok(outer.select("SELECT 1", None, None)?.first().get_one::<i32>()?)
+        })
+    })
+$$;
+SELECT spi_outer_in_inner();
+\echo :LAST_ERROR_SQLSTATE
+-- Nested connections used properly work.
+CREATE FUNCTION spi_nested() RETURNS int LANGUAGE plrust AS $$
+    Spi::connect(|outer| {
+        let a = outer.select("SELECT 1", None, None)?.first().get_one::<i32>()?.unwrap();
+        let b = Spi::connect(|inner| inner.select("SELECT 2", None, None)?.first().get_one::<i32>())?.unwrap();
+        let c = outer.select("SELECT 3", None, None)?.first().get_one::<i32>()?.unwrap();
+        Ok(Some(a * 100 + b * 10 + c))
+    })
+$$;
+SELECT spi_nested();
+
+-- Recursion through SQL: each level's connection is its own.
+CREATE FUNCTION spi_fact(n int) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    if n <= 1 { return Ok(Some(1)); }
+    let below = Spi::get_one_with_args::<i64>("SELECT spi.spi_fact($1)", &[(n - 1).into()])?;
+    Ok(Some(n as i64 * below.unwrap()))
+$$;
+SELECT spi_fact(15);
+
+-- A trigger's queries see its transition tables by name.
+CREATE TABLE spi.audited (v int);
+CREATE FUNCTION spi_transition() RETURNS trigger LANGUAGE plrust AS $$
+    let (n, total) = Spi::get_two::<i64, i64>("SELECT count(*), sum(v) FROM new_rows")?;
+    notice!("{} rows inserted, total {}", n.unwrap(), total.unwrap());
+    Ok(None)
+$$;
+CREATE TRIGGER audited_ins AFTER INSERT ON spi.audited
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION spi_transition();
+INSERT INTO spi.audited SELECT g FROM generate_series(1, 4) g;
+
+-- A DO block uses SPI like a VOLATILE function.
+DO LANGUAGE plrust $$
+    Spi::run("INSERT INTO spi.items VALUES (50, 'from a DO block')")?;
+    let n = Spi::get_one::<String>("SELECT name FROM spi.items WHERE id = 50")?;
+    notice!("{}", n.unwrap());
+    Ok(None)
+$$;
+
+-- Privileges are the caller's: an ordinary role cannot read what it may not.
+CREATE ROLE spi_reader;
+GRANT USAGE ON SCHEMA spi TO spi_reader;
+SET ROLE spi_reader;
+SELECT spi_stable_count();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- statement_timeout stops a long query run through SPI.
+SET statement_timeout = '200ms';
+SELECT spi_run('SELECT pg_sleep(5)');
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+
+DROP SCHEMA spi CASCADE;
+DROP ROLE spi_reader;
+RESET search_path;
