@@ -52,3 +52,37 @@ DO $$
     for i in 1..=3 { notice!("step {i}"); }
     Ok(None)
 $$ LANGUAGE plrust;
+CREATE TABLE pets (name text, legs int);
+INSERT INTO pets VALUES ('Nami', 4), ('Tweety', 2), ('Mr. Whiskers', 4);
+CREATE FUNCTION pets_with(legs int) RETURNS SETOF text STRICT STABLE LANGUAGE plrust AS $$
+    let names = Spi::connect(|client| {
+        let rows = client.select("SELECT name FROM pets WHERE legs = $1 ORDER BY name",
+            None, &[legs.into()])?;
+        rows.map(|row| row.get::<String>(1)).collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Some(SetOfIterator::new(names)))
+$$;
+SELECT * FROM pets_with(4);   -- Mr. Whiskers, Nami
+CREATE FUNCTION count_pets() RETURNS int8 STABLE LANGUAGE plrust AS $$
+    Ok(Spi::get_one("SELECT count(*) FROM pets")?)
+$$;
+SELECT count_pets();   -- 3
+CREATE FUNCTION adopt(name text, legs int) RETURNS int8 STRICT LANGUAGE plrust AS $$
+    static INSERT: std::sync::OnceLock<OwnedPreparedStatement> = std::sync::OnceLock::new();
+    Spi::connect(|client| {
+        if INSERT.get().is_none() {
+            let types = [PgBuiltInOids::TEXTOID.oid(), PgBuiltInOids::INT4OID.oid()];
+            let _ = INSERT.set(client.prepare("INSERT INTO pets VALUES ($1, $2)", &types)?.keep());
+        }
+        client.update(INSERT.get().unwrap(), None, &[name.into(), legs.into()])?;
+        let mut cursor = client.open_cursor("SELECT legs FROM pets", &[]);
+        let mut legs = 0;
+        loop {
+            let chunk = cursor.fetch(2)?;
+            if chunk.is_empty() { break; }
+            for row in chunk { legs += row.get::<i32>(1)?.unwrap_or(0) as i64; }
+        }
+        Ok(Some(legs))
+    })
+$$;
+SELECT adopt('Rex', 4);   -- 14 legs in all
