@@ -38,8 +38,8 @@ pub mod prelude {
 }
 
 pub use iter::{SetOfIterator, TableIterator};
-pub use spi::{PgBuiltInOids, PgOid, Spi};
 pub use log::{PgLogLevel, PgSqlErrorCode};
+pub use spi::{PgBuiltInOids, PgOid, Spi};
 
 pub use trigger::{
     AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel,
@@ -869,7 +869,8 @@ pub mod __glue {
                 }
                 let oid = (*(*fcinfo).flinfo).fn_oid;
                 oid != pg_sys::InvalidOid
-                    && pg_sys::func_volatile(oid) != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+                    && pg_sys::func_volatile(oid)
+                        != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
             }
         }
 

@@ -1,0 +1,413 @@
+//! Results: rows, and columns read as Rust types.
+
+use super::*;
+
+/// The rows a statement returned, positioned before the first; an iterator of rows.
+pub struct SpiTupleTable<'c> {
+    table: Option<NonNull<pg_sys::SPITupleTable>>,
+    size: usize,
+    current: isize,
+    status: SpiOkCodes,
+    conn: Conn<'c>,
+}
+
+impl<'c> SpiTupleTable<'c> {
+    pub(super) fn after(status: i32, conn: Conn<'c>) -> Result<Self> {
+        let status = check_status(status)?;
+        // SAFETY: SPI's result globals, just set by the statement that returned `status`
+        // (SPI_tuptable was cleared before it ran), on the backend's thread. The table
+        // lives in the connection's memory.
+        let (table, size) = unsafe {
+            let table = NonNull::new(pg_sys::SPI_tuptable);
+            let size = match table {
+                Some(t) => t.as_ref().numvals as usize,
+                None => pg_sys::SPI_processed as usize,
+            };
+            (table, size)
+        };
+        Ok(SpiTupleTable {
+            table,
+            size,
+            current: -1,
+            status,
+            conn,
+        })
+    }
+
+    /// Position on the first row.
+    pub fn first(mut self) -> Self {
+        self.current = 0;
+        self
+    }
+
+    /// Position before the first row again, to iterate once more.
+    pub fn rewind(mut self) -> Self {
+        self.current = -1;
+        self
+    }
+
+    /// How many rows the statement returned (or, without `RETURNING`, changed).
+    pub fn len(&self) -> usize {
+        self.size
+    }
+
+    /// True when [`SpiTupleTable::len`] is 0.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// What kind of statement ran (`SpiOkCodes::Select`, `Insert`, ...).
+    pub fn status(&self) -> &SpiOkCodes {
+        &self.status
+    }
+
+    /// Column 1 of the current row.
+    pub fn get_one<A: FromSql<'c>>(&self) -> Result<Option<A>> {
+        self.get(1)
+    }
+
+    /// Columns 1 and 2 of the current row.
+    pub fn get_two<A: FromSql<'c>, B: FromSql<'c>>(&self) -> Result<(Option<A>, Option<B>)> {
+        Ok((self.get(1)?, self.get(2)?))
+    }
+
+    /// Columns 1 to 3 of the current row.
+    pub fn get_three<A: FromSql<'c>, B: FromSql<'c>, C: FromSql<'c>>(
+        &self,
+    ) -> Result<(Option<A>, Option<B>, Option<C>)> {
+        Ok((self.get(1)?, self.get(2)?, self.get(3)?))
+    }
+
+    /// The current row.
+    pub fn get_heap_tuple(&self) -> Result<Option<SpiHeapTupleData<'c>>> {
+        match self.table {
+            None => Ok(None),
+            Some(_) if self.size == 0 => Ok(None),
+            Some(table) => {
+                if self.current < 0 || self.current as usize >= self.size {
+                    return Err(SpiError::InvalidPosition);
+                }
+                Ok(Some(self.row(table, self.current as usize)))
+            }
+        }
+    }
+
+    fn row(&self, table: NonNull<pg_sys::SPITupleTable>, index: usize) -> SpiHeapTupleData<'c> {
+        // SAFETY: the table is alive (the connection is); index < size = numvals.
+        unsafe {
+            let table = table.as_ref();
+            let tuple = *table.vals.add(index);
+            SpiHeapTupleData::new(table.tupdesc, tuple, self.conn)
+        }
+    }
+
+    /// Column `ordinal` (from 1) of the current row.
+    pub fn get<T: FromSql<'c>>(&self, ordinal: usize) -> Result<Option<T>> {
+        match self.get_heap_tuple()? {
+            Some(row) => row.get(ordinal),
+            None => Err(SpiError::InvalidPosition),
+        }
+    }
+
+    /// The named column of the current row.
+    pub fn get_by_name<T: FromSql<'c>, S: AsRef<str>>(&self, name: S) -> Result<Option<T>> {
+        match self.get_heap_tuple()? {
+            Some(row) => row.get_by_name(name),
+            None => Err(SpiError::InvalidPosition),
+        }
+    }
+
+    fn tupdesc(&self) -> Result<pg_sys::TupleDesc> {
+        // SAFETY: the table is alive.
+        self.table
+            .map(|t| unsafe { t.as_ref().tupdesc })
+            .ok_or(SpiError::NoTupleTable)
+    }
+
+    /// How many columns the result has.
+    pub fn columns(&self) -> Result<usize> {
+        // SAFETY: a live tuple descriptor.
+        Ok(unsafe { (*self.tupdesc()?).natts } as usize)
+    }
+
+    fn check_column(&self, ordinal: usize) -> Result<pg_sys::TupleDesc> {
+        let tupdesc = self.tupdesc()?;
+        if ordinal == 0 || ordinal > self.columns()? {
+            return Err(SpiError::ColumnOutOfRange(ordinal));
+        }
+        Ok(tupdesc)
+    }
+
+    /// The SQL type of column `ordinal` (from 1).
+    pub fn column_type_oid(&self, ordinal: usize) -> Result<PgOid> {
+        let tupdesc = self.check_column(ordinal)?;
+        // SAFETY: FFI on a live descriptor, in range.
+        Ok(PgOid::from(unsafe {
+            pg_sys::SPI_gettypeid(tupdesc, ordinal as i32)
+        }))
+    }
+
+    /// The name of column `ordinal` (from 1).
+    pub fn column_name(&self, ordinal: usize) -> Result<String> {
+        let tupdesc = self.check_column(ordinal)?;
+        // SAFETY: FFI on a live descriptor, in range; the name is a palloc'd copy.
+        unsafe {
+            let name = pg_sys::SPI_fname(tupdesc, ordinal as i32);
+            let text = CStr::from_ptr(name).to_string_lossy().into_owned();
+            pg_sys::pfree(name.cast());
+            Ok(text)
+        }
+    }
+
+    /// The position (from 1) of the named column.
+    pub fn column_ordinal<S: AsRef<str>>(&self, name: S) -> Result<usize> {
+        column_number(self.tupdesc()?, name.as_ref())
+    }
+}
+
+impl<'c> Iterator for SpiTupleTable<'c> {
+    type Item = SpiHeapTupleData<'c>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let table = self.table?;
+        let next = self.current + 1;
+        if next as usize >= self.size {
+            self.current = self.size as isize;
+            return None;
+        }
+        self.current = next;
+        Some(self.row(table, next as usize))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.size.saturating_sub((self.current + 1).max(0) as usize);
+        (left, Some(left))
+    }
+}
+
+fn column_number(tupdesc: pg_sys::TupleDesc, name: &str) -> Result<usize> {
+    let cname = CString::new(name).map_err(|_| SpiError::NulByte)?;
+    // SAFETY: FFI on a live descriptor with a NUL-terminated name.
+    let n = unsafe { pg_sys::SPI_fnumber(tupdesc, cname.as_ptr()) };
+    if n <= 0 {
+        Err(SpiError::ColumnNotFound(name.to_owned()))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// One row of a result.
+pub struct SpiHeapTupleData<'c> {
+    tupdesc: NonNull<pg_sys::TupleDescData>,
+    entries: Vec<SpiHeapTupleDataEntry<'c>>,
+}
+
+impl<'c> SpiHeapTupleData<'c> {
+    /// # Safety
+    /// `tupdesc` and `tuple` are alive as long as `conn`, and describe each other.
+    unsafe fn new(
+        tupdesc: pg_sys::TupleDesc,
+        tuple: pg_sys::HeapTuple,
+        conn: Conn<'c>,
+    ) -> SpiHeapTupleData<'c> {
+        // SAFETY: per the caller.
+        let natts = unsafe { (*tupdesc).natts };
+        let entries = (1..=natts)
+            .map(|i| {
+                let mut is_null = false;
+                // SAFETY: per the caller; i is in range.
+                let (datum, oid) = unsafe {
+                    (
+                        pg_sys::SPI_getbinval(tuple, tupdesc, i, &mut is_null),
+                        pg_sys::SPI_gettypeid(tupdesc, i),
+                    )
+                };
+                SpiHeapTupleDataEntry {
+                    datum: (!is_null).then_some(datum),
+                    oid,
+                    conn,
+                }
+            })
+            .collect();
+        SpiHeapTupleData {
+            tupdesc: NonNull::new(tupdesc).expect("a row has a descriptor"),
+            entries,
+        }
+    }
+
+    /// Column `ordinal` (from 1).
+    pub fn get<T: FromSql<'c>>(&self, ordinal: usize) -> Result<Option<T>> {
+        self.get_datum_by_ordinal(ordinal)?.value()
+    }
+
+    /// The named column.
+    pub fn get_by_name<T: FromSql<'c>, S: AsRef<str>>(&self, name: S) -> Result<Option<T>> {
+        self.get_datum_by_name(name)?.value()
+    }
+
+    /// Column `ordinal` (from 1), to read with [`SpiHeapTupleDataEntry::value`].
+    pub fn get_datum_by_ordinal(&self, ordinal: usize) -> Result<&SpiHeapTupleDataEntry<'c>> {
+        ordinal
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .ok_or(SpiError::ColumnOutOfRange(ordinal))
+    }
+
+    /// The named column, to read with [`SpiHeapTupleDataEntry::value`].
+    pub fn get_datum_by_name<S: AsRef<str>>(&self, name: S) -> Result<&SpiHeapTupleDataEntry<'c>> {
+        let n = column_number(self.tupdesc.as_ptr(), name.as_ref())?;
+        self.get_datum_by_ordinal(n)
+    }
+
+    /// How many columns the row has.
+    pub fn columns(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// `row[1]`: column 1; panics (an ERROR) when there is none.
+impl<'c> Index<usize> for SpiHeapTupleData<'c> {
+    type Output = SpiHeapTupleDataEntry<'c>;
+
+    fn index(&self, ordinal: usize) -> &Self::Output {
+        match self.get_datum_by_ordinal(ordinal) {
+            Ok(entry) => entry,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// `row["name"]`: the named column; panics (an ERROR) when there is none.
+impl<'c> Index<&str> for SpiHeapTupleData<'c> {
+    type Output = SpiHeapTupleDataEntry<'c>;
+
+    fn index(&self, name: &str) -> &Self::Output {
+        match self.get_datum_by_name(name) {
+            Ok(entry) => entry,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// One column of a row.
+pub struct SpiHeapTupleDataEntry<'c> {
+    datum: Option<pg_sys::Datum>,
+    oid: pg_sys::Oid,
+    conn: Conn<'c>,
+}
+
+impl<'c> SpiHeapTupleDataEntry<'c> {
+    /// The value as `T`: `None` for NULL, an error when the column's type is not `T`'s.
+    pub fn value<T: FromSql<'c>>(&self) -> Result<Option<T>> {
+        match self.datum {
+            None => Ok(None),
+            Some(datum) => T::read(datum, self.oid, self.conn.memory),
+        }
+    }
+
+    /// The column's SQL type.
+    pub fn oid(&self) -> pg_sys::Oid {
+        self.oid
+    }
+}
+
+/// A Rust type a column can be read as, for as long as the connection `'c`: owned types
+/// (`i32`, `String`, `Vec<Option<i64>>`, ...) and borrowed ones (`&'c str`, `&'c [u8]`).
+pub trait FromSql<'c>: Sized + private::Read<'c> {}
+
+/// A Rust type that owns its value, so it can outlive the connection it was read on (what
+/// `Spi::get_one` and its kin return).
+pub trait Owned: for<'c> FromSql<'c> {}
+impl<T: for<'c> FromSql<'c>> Owned for T {}
+
+mod read {
+    use super::*;
+
+    /// Switches to a memory context until dropped (also when unwinding).
+    struct InContext(pg_sys::MemoryContext);
+
+    impl InContext {
+        fn enter(memory: pg_sys::MemoryContext) -> InContext {
+            // SAFETY: the backend's current context, on its thread; `memory` is alive.
+            unsafe {
+                let old = pg_sys::CurrentMemoryContext;
+                pg_sys::CurrentMemoryContext = memory;
+                InContext(old)
+            }
+        }
+    }
+
+    impl Drop for InContext {
+        fn drop(&mut self) {
+            // SAFETY: restores the context current before enter().
+            unsafe { pg_sys::CurrentMemoryContext = self.0 };
+        }
+    }
+
+    /// Read a non-NULL datum of type `oid` as `T`, after checking that `T` is that type
+    /// (or one it is binary-coercible to). Anything the conversion allocates in
+    /// PostgreSQL memory (a detoasted copy) goes to the connection's memory, which
+    /// borrowed results point into.
+    pub fn read<T: FromDatum + PgIntoDatum>(
+        datum: pg_sys::Datum,
+        oid: pg_sys::Oid,
+        memory: pg_sys::MemoryContext,
+    ) -> Result<Option<T>> {
+        let _in = InContext::enter(memory);
+        // SAFETY: the datum is a live, non-null value of type `oid` from a row of this
+        // connection; try_from_datum checks `T` against `oid` before reading it.
+        unsafe { T::try_from_datum(datum, false, oid) }.map_err(SpiError::DatumError)
+    }
+}
+
+impl<'c> FromSql<'c> for &'c str {}
+impl<'c> FromSql<'c> for &'c [u8] {}
+
+macro_rules! readable {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'c> FromSql<'c> for $t {}
+        impl<'c> FromSql<'c> for Vec<$t> {}
+        impl<'c> FromSql<'c> for Vec<Option<$t>> {}
+    )*};
+}
+
+readable!(
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    String,
+    crate::AnyNumeric,
+    crate::Date,
+    crate::Time,
+    crate::TimeWithTimeZone,
+    crate::Timestamp,
+    crate::TimestampWithTimeZone,
+    crate::Interval,
+    crate::Uuid,
+    crate::Json,
+    crate::JsonB,
+    crate::Point,
+    crate::BOX,
+    crate::Range<i32>,
+    crate::Range<i64>,
+    crate::Range<crate::AnyNumeric>,
+    crate::Range<crate::Date>,
+    crate::Range<crate::Timestamp>,
+    crate::Range<crate::TimestampWithTimeZone>,
+);
+
+impl<'c> FromSql<'c> for Vec<u8> {}
+
+impl<'c, T: FromDatum + PgIntoDatum> private::Read<'c> for T {
+    fn read(
+        datum: pg_sys::Datum,
+        oid: pg_sys::Oid,
+        memory: pg_sys::MemoryContext,
+    ) -> Result<Option<Self>> {
+        read::read(datum, oid, memory)
+    }
+}
