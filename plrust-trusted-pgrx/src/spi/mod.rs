@@ -566,10 +566,16 @@ fn type_name(oid: pg_sys::Oid) -> String {
 }
 
 /// Can a value of type `from` be passed where `to` is expected, as it is (same
-/// representation)?
+/// representation)? Never to a pseudo-type: PostgreSQL counts everything binary-coercible
+/// to `any`/`anyelement`, but a parameter of such a type tells its readers nothing true
+/// about the value.
 fn fits(from: pg_sys::Oid, to: pg_sys::Oid) -> bool {
-    // SAFETY: FFI; a catalog lookup.
-    from == to || unsafe { pg_sys::IsBinaryCoercible(from, to) }
+    from == to
+        // SAFETY: FFI; catalog lookups (an unknown oid is an ERROR, a panic here).
+        || unsafe {
+            pg_sys::get_typtype(to) != pg_sys::TYPTYPE_PSEUDO as std::ffi::c_char
+                && pg_sys::IsBinaryCoercible(from, to)
+        }
 }
 
 mod private {

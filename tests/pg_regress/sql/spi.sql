@@ -179,6 +179,31 @@ SELECT spi_mistake(5);
 \echo :LAST_ERROR_SQLSTATE
 SELECT spi_mistake(6);
 \echo :LAST_ERROR_SQLSTATE
+-- Attack: name a type for a value of another (the original PL/Rust's form lets the
+-- caller say which type a datum is). Read as text, an int8 would be a pointer: the
+-- value's own type must fit the one named, before anything runs (42804).
+CREATE FUNCTION spi_forged_type(which int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let (oid, value) = match which {
+        1 => (PgBuiltInOids::TEXTOID.oid(), 123456789i64.into_datum()),
+        // Everything is binary-coercible to a pseudo-type such as anyelement.
+        _ => (PgBuiltInOids::ANYELEMENTOID.oid(), 5i32.into_datum()),
+    };
+    Ok(Spi::connect(|client| {
+        client.select("SELECT length($1::text)::text", None, Some(vec![(oid, value)]))?
+            .first().get_one::<String>()
+    })?)
+$$;
+SELECT spi_forged_type(1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT spi_forged_type(2);
+\echo :LAST_ERROR_SQLSTATE
+-- A varchar value where text is named fits (same representation).
+CREATE FUNCTION spi_varchar_as_text() RETURNS text LANGUAGE plrust AS $$
+    Ok(Spi::get_one_with_args::<String>("SELECT upper($1)",
+        Some(vec![(PgBuiltInOids::VARCHAROID.oid(), "abc".into_datum())]))?)
+$$;
+SELECT spi_varchar_as_text();
+
 -- row["missing"] panics: an ERROR naming the column.
 CREATE FUNCTION spi_index_missing() RETURNS int LANGUAGE plrust AS $$
     Spi::connect(|c| {
