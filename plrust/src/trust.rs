@@ -60,6 +60,8 @@ checks! {
         "there is no executor in a backend, and async desugaring has had soundness holes";
     LEAKY = "leaky", "`mem::forget` and `leak` are not allowed",
         "leaked memory outlives the memory context it belongs to and yields `'static` references to it";
+    PANIC_HOOKS = "panic_hooks", "`set_hook`, `take_hook` and `update_hook` are not allowed",
+        "PL/Rust's panic hook records every PostgreSQL ERROR so that a body cannot swallow it with `catch_unwind`; without it, a caught ERROR (a failed unique check, one raised holding a buffer lock) would let the transaction commit in a broken state";
     PRINT_MACROS = "print_macros", "`print!`, `println!`, `eprint!`, `eprintln!` and `dbg!` are not allowed",
         "the server's stdout and stderr are not the function's; use the logging API";
     STDIO = "stdio", "`stdin`, `stdout` and `stderr` are not allowed",
@@ -259,6 +261,7 @@ fn check_at(
                 "async" | "await" => return found(ASYNC),
                 "const" if ident_is(next, "fn") => return found(CONST_FN),
                 "forget" | "leak" => return found(LEAKY),
+                "set_hook" | "take_hook" | "update_hook" => return found(PANIC_HOOKS),
                 "mod" if matches!(next, Some(TokenTree::Ident(_))) && punct_is(next2, ';') => {
                     return found(PATH_ATTRIBUTE)
                 }
@@ -651,6 +654,14 @@ mod unit_tests {
             "leaky"
         );
         assert_eq!(name("let b = Box::leak(Box::new(1)); Ok(None)"), "leaky");
+        assert_eq!(
+            name("let _ = std::panic::take_hook(); Ok(None)"),
+            "panic_hooks"
+        );
+        assert_eq!(
+            name("use std::panic::set_hook as h; h(Box::new(|_| {})); Ok(None)"),
+            "panic_hooks"
+        );
         assert_eq!(name("println!(\"hi\"); Ok(None)"), "print_macros");
         assert_eq!(name("let x = dbg!(1); Ok(Some(x))"), "print_macros");
         assert_eq!(

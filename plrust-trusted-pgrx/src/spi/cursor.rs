@@ -31,16 +31,23 @@ impl<'c> SpiCursor<'c> {
 
     /// Leave the cursor open (until the transaction ends) and return its name, for
     /// [`SpiClient::find_cursor`] in a later connection.
+    ///
+    /// In a trigger function the cursor is closed when its connection ends all the same:
+    /// its query may read the trigger's transition tables, which go with the connection.
     pub fn detach_into_name(self) -> String {
         let name = self.name();
-        std::mem::forget(self);
+        // Not closed on drop; the name's buffer is freed.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        drop(std::mem::take(&mut this.name));
         name
     }
 }
 
 impl Drop for SpiCursor<'_> {
     fn drop(&mut self) {
-        if crate::__glue::error_pending() {
+        // Not after a PostgreSQL ERROR (the abort closes it), nor while unwinding (an
+        // ERROR from closing, e.g. of an active portal, would abort).
+        if crate::__glue::error_pending() || std::thread::panicking() {
             return;
         }
         if let Ok(portal) = find_portal(&self.name) {

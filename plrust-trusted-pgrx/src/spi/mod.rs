@@ -105,6 +105,9 @@ pub enum SpiError {
     /// A connection was used inside another `Spi::connect` closure, where only the
     /// innermost one may run statements.
     NotInnermost,
+    /// PostgreSQL raised an ERROR earlier in this call: the transaction is failed and no
+    /// statement can run (returned instead of raising it again while unwinding).
+    Aborted,
 }
 
 impl SpiError {
@@ -125,6 +128,7 @@ impl SpiError {
             SpiError::ColumnNotFound(_) | SpiError::ColumnOutOfRange(_) => ERRCODE_UNDEFINED_COLUMN,
             SpiError::NulByte => ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
             SpiError::NotInnermost => ERRCODE_INVALID_TRANSACTION_STATE,
+            SpiError::Aborted => ERRCODE_IN_FAILED_SQL_TRANSACTION,
         }
     }
 }
@@ -160,6 +164,9 @@ impl fmt::Display for SpiError {
                 write!(f, "column {n} is not in the result (columns count from 1)")
             }
             SpiError::NulByte => f.write_str("a query or name contains a NUL byte"),
+            SpiError::Aborted => {
+                f.write_str("an earlier ERROR in this call aborted the transaction")
+            }
             SpiError::NotInnermost => f.write_str(
                 "this SPI connection is used inside another Spi::connect: only the innermost connection can run statements",
             ),
@@ -272,6 +279,8 @@ struct Conn<'c> {
     depth: u32,
     memory: pg_sys::MemoryContext,
     read_only: bool,
+    /// A trigger's transition tables are registered (their memory is the connection's).
+    trigger: bool,
     // Invariant: one connection's results cannot pass for another's.
     _conn: PhantomData<fn(&'c ()) -> &'c ()>,
 }
@@ -281,7 +290,7 @@ impl Conn<'_> {
     /// again (the transaction is failed; nothing more can run), and only the innermost
     /// connection runs statements (its results must live in its own memory).
     fn ready(&self) -> Result<()> {
-        crate::__glue::reraise_pending();
+        pending_error()?;
         if DEPTH.with(Cell::get) == self.depth {
             Ok(())
         } else {
@@ -290,8 +299,31 @@ impl Conn<'_> {
     }
 }
 
+/// An ERROR PostgreSQL raised earlier in this call, raised again; while unwinding (a
+/// destructor using SPI), returned instead: a panic there would abort.
+fn pending_error() -> Result<()> {
+    if !crate::__glue::error_pending() {
+        Ok(())
+    } else if std::thread::panicking() {
+        Err(SpiError::Aborted)
+    } else {
+        crate::__glue::reraise_pending();
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// Cursors opened by connections that registered a trigger's transition tables, with
+    /// the connection's depth: closed when it ends, since their queries may read those
+    /// tables through memory that goes with the connection.
+    static TRIGGER_CURSORS: std::cell::RefCell<Vec<(u32, CString)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
-    crate::__glue::reraise_pending();
+    if crate::__glue::error_pending() && !std::thread::panicking() {
+        crate::__glue::reraise_pending();
+    }
     let read_only = crate::__glue::call_is_read_only();
     // SAFETY: FFI. SPI_connect succeeds or raises an ERROR (a panic here).
     let status = unsafe { pg_sys::SPI_connect() };
@@ -303,7 +335,8 @@ fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
         d.get()
     });
     let finish = Finish { depth };
-    if let Some(trigger) = crate::__glue::call_trigger_data() {
+    let trigger = crate::__glue::call_trigger_data();
+    if let Some(trigger) = trigger {
         // SAFETY: the call's own TriggerData, alive for the call; makes its transition
         // tables visible to this connection's queries by name, as in PL/pgSQL.
         unsafe { pg_sys::SPI_register_trigger_data(trigger) };
@@ -315,6 +348,7 @@ fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
         depth,
         memory,
         read_only,
+        trigger: trigger.is_some(),
         _conn: PhantomData,
     });
     drop(finish);
@@ -329,9 +363,21 @@ struct Finish {
 impl Drop for Finish {
     fn drop(&mut self) {
         DEPTH.with(|d| d.set(self.depth - 1));
-        // After a PostgreSQL ERROR the failing transaction's abort closes the connection;
-        // SPI_finish would run in the state the error left half-done.
+        let cursors: Vec<CString> = TRIGGER_CURSORS.with(|c| {
+            let mut c = c.borrow_mut();
+            let (mine, others) = c.drain(..).partition(|(depth, _)| *depth == self.depth);
+            *c = others;
+            mine.into_iter().map(|(_, name)| name).collect()
+        });
+        // After a PostgreSQL ERROR the failing transaction's abort closes the connection
+        // and its cursors; SPI would run in the state the error left half-done.
         if !crate::__glue::error_pending() {
+            for name in cursors {
+                if let Ok(portal) = find_portal(&name) {
+                    // SAFETY: FFI on a live portal, before its connection's memory goes.
+                    unsafe { pg_sys::SPI_cursor_close(portal.as_ptr()) };
+                }
+            }
             // SAFETY: FFI; this connection is SPI's innermost (nested ones have finished).
             unsafe { pg_sys::SPI_finish() };
         }
@@ -500,6 +546,9 @@ impl<'c> SpiClient<'c> {
         // SAFETY: SPI_cursor_open* returns a live portal (or raised an ERROR); its name
         // is a NUL-terminated string it owns, copied here.
         let name = unsafe { CStr::from_ptr((*portal).name) }.to_owned();
+        if self.conn.trigger {
+            TRIGGER_CURSORS.with(|c| c.borrow_mut().push((self.conn.depth, name.clone())));
+        }
         Ok(SpiCursor {
             name,
             conn: self.conn,

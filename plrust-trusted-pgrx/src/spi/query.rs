@@ -70,7 +70,7 @@ impl Drop for Plan {
     fn drop(&mut self) {
         // A connection's plans go with its memory; kept ones are freed here (not after a
         // PostgreSQL ERROR: the failed transaction may be half-way through them).
-        if self.kept && !crate::__glue::error_pending() {
+        if self.kept && !crate::__glue::error_pending() && !std::thread::panicking() {
             // SAFETY: FFI on a kept plan this value owns.
             unsafe { pg_sys::SPI_freeplan(self.plan.as_ptr()) };
         }

@@ -299,6 +299,8 @@ pub struct SpiHeapTupleDataEntry<'c> {
 impl<'c> SpiHeapTupleDataEntry<'c> {
     /// The value as `T`: `None` for NULL, an error when the column's type is not `T`'s.
     pub fn value<T: FromSql<'c>>(&self) -> Result<Option<T>> {
+        // Reading may detoast, which a failed transaction must not do.
+        pending_error()?;
         match self.datum {
             None => Ok(None),
             Some(datum) => T::read(datum, self.oid, self.conn.memory),

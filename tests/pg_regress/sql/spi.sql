@@ -132,6 +132,14 @@ $$;
 SELECT spi_ignores_error();
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS nothing_inserted FROM spi.items WHERE id = 200;
+-- Attack: replace PL/Rust's panic hook (which records PostgreSQL's ERRORs) and catch
+-- the ERROR, to commit after a failed unique check: refused at CREATE (42501).
+CREATE FUNCTION spi_swallow() RETURNS int LANGUAGE plrust AS $$
+    let _ = std::panic::take_hook();
+    let _ = std::panic::catch_unwind(|| Spi::run("INSERT INTO spi.items VALUES (1, 'dup')"));
+    Ok(Some(1))
+$$;
+\echo :LAST_ERROR_SQLSTATE
 -- Transaction control cannot run through SPI: 0A000.
 SELECT spi_run('COMMIT');
 \echo :LAST_ERROR_SQLSTATE
@@ -318,6 +326,18 @@ $$;
 CREATE TRIGGER audited_ins AFTER INSERT ON spi.audited
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION spi_transition();
 INSERT INTO spi.audited SELECT g FROM generate_series(1, 4) g;
+
+-- A cursor a trigger opens may read its transition tables, whose memory goes with the
+-- connection: it is closed when the connection ends, even if left open by name.
+CREATE FUNCTION spi_trigger_cursor() RETURNS trigger LANGUAGE plrust AS $$
+    let name = Spi::connect(|c| c.open_cursor("SELECT v FROM new_rows", None).detach_into_name());
+    let open = Spi::connect(|c| c.find_cursor(&name).is_ok());
+    notice!("still open after its connection: {open}");
+    Ok(None)
+$$;
+CREATE TRIGGER audited_cursor AFTER INSERT ON spi.audited
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION spi_trigger_cursor();
+INSERT INTO spi.audited VALUES (7);
 
 -- A DO block uses SPI like a VOLATILE function.
 DO LANGUAGE plrust $$
