@@ -85,14 +85,9 @@ impl<T: IntoDatum> From<T> for DatumWithOid<'_> {
         }
     }
 }
-
+/// The types an argument can be: each one, with `Sealed` and `IntoDatum`.
 macro_rules! bindable_as_is {
     ($($t:ty),* $(,)?) => {$(
-        impl Again for $t {
-            fn again(&self) -> Self {
-                self.clone()
-            }
-        }
         impl private::Sealed for $t {}
         impl IntoDatum for $t {
             fn into_datum(self) -> Option<Datum> {
@@ -105,41 +100,29 @@ macro_rules! bindable_as_is {
     )*};
 }
 
-/// A type, and arrays of it (with or without NULLs).
+/// A `Clone` type, and arrays of it (with or without NULLs).
 macro_rules! bindable {
     ($($t:ty),* $(,)?) => {$(
         bindable_as_is!($t, Vec<$t>, Vec<Option<$t>>);
+        again_by_clone!($t, Vec<$t>, Vec<Option<$t>>);
     )*};
 }
 
-bindable!(
-    bool,
-    i8,
-    i16,
-    i32,
-    i64,
-    f32,
-    f64,
-    String,
-    crate::AnyNumeric,
-    crate::Date,
-    crate::Time,
-    crate::TimeWithTimeZone,
-    crate::Timestamp,
-    crate::TimestampWithTimeZone,
-    crate::Interval,
-    crate::Uuid,
-    crate::Point,
-    crate::BOX,
-    crate::Range<i32>,
-    crate::Range<i64>,
-    crate::Range<crate::AnyNumeric>,
-    crate::Range<crate::Date>,
-    crate::Range<crate::Timestamp>,
-    crate::Range<crate::TimestampWithTimeZone>,
-);
-bindable_as_is!(Vec<u8>);
+macro_rules! again_by_clone {
+    ($($t:ty),*) => {$(
+        impl Again for $t {
+            fn again(&self) -> Self {
+                self.clone()
+            }
+        }
+    )*};
+}
 
+super::sql_types!(bindable);
+bindable_as_is!(Vec<u8>, crate::Json, crate::JsonB);
+again_by_clone!(Vec<u8>);
+
+// pgrx's JSON types are not `Clone`; their `serde_json::Value` is.
 impl Again for crate::Json {
     fn again(&self) -> Self {
         crate::Json(self.0.clone())
@@ -150,20 +133,6 @@ impl Again for crate::JsonB {
         crate::JsonB(self.0.clone())
     }
 }
-macro_rules! bindable_json {
-    ($($t:ty),*) => {$(
-        impl private::Sealed for $t {}
-        impl IntoDatum for $t {
-            fn into_datum(self) -> Option<Datum> {
-                Some(Datum { value: Box::new(Typed(self)) })
-            }
-            fn type_oid() -> pg_sys::Oid {
-                <$t as PgIntoDatum>::type_oid()
-            }
-        }
-    )*};
-}
-bindable_json!(crate::Json, crate::JsonB);
 
 impl private::Sealed for &str {}
 impl IntoDatum for &str {

@@ -46,6 +46,41 @@ pub use pgrx::spi::{SpiErrorCodes, SpiOkCodes};
 
 use crate::TryFromDatumError;
 
+/// Calls `$callback!` with the SQL value types SPI binds and reads, each also as an
+/// array (`Vec<T>`, `Vec<Option<T>>`): one list for both directions. (JSON and bytea are
+/// added by each side: their arrays and copies differ.)
+macro_rules! sql_types {
+    ($callback:ident) => {
+        $callback!(
+            bool,
+            i8,
+            i16,
+            i32,
+            i64,
+            f32,
+            f64,
+            String,
+            crate::AnyNumeric,
+            crate::Date,
+            crate::Time,
+            crate::TimeWithTimeZone,
+            crate::Timestamp,
+            crate::TimestampWithTimeZone,
+            crate::Interval,
+            crate::Uuid,
+            crate::Point,
+            crate::BOX,
+            crate::Range<i32>,
+            crate::Range<i64>,
+            crate::Range<crate::AnyNumeric>,
+            crate::Range<crate::Date>,
+            crate::Range<crate::Timestamp>,
+            crate::Range<crate::TimestampWithTimeZone>,
+        );
+    };
+}
+use sql_types;
+
 mod args;
 mod cursor;
 mod query;

@@ -373,34 +373,8 @@ macro_rules! readable {
     )*};
 }
 
-readable!(
-    bool,
-    i8,
-    i16,
-    i32,
-    i64,
-    f32,
-    f64,
-    String,
-    crate::AnyNumeric,
-    crate::Date,
-    crate::Time,
-    crate::TimeWithTimeZone,
-    crate::Timestamp,
-    crate::TimestampWithTimeZone,
-    crate::Interval,
-    crate::Uuid,
-    crate::Json,
-    crate::JsonB,
-    crate::Point,
-    crate::BOX,
-    crate::Range<i32>,
-    crate::Range<i64>,
-    crate::Range<crate::AnyNumeric>,
-    crate::Range<crate::Date>,
-    crate::Range<crate::Timestamp>,
-    crate::Range<crate::TimestampWithTimeZone>,
-);
+super::sql_types!(readable);
+readable!(crate::Json, crate::JsonB);
 
 impl<'c> FromSql<'c> for Vec<u8> {}
 
