@@ -346,11 +346,10 @@ mod read {
         }
     }
 
-    /// Read a non-NULL datum of type `oid` as `T`, after checking that `T` is that type
-    /// (or one it is binary-coercible to). Anything the conversion allocates in
-    /// PostgreSQL memory (a detoasted copy) goes to the connection's memory, which
-    /// borrowed results point into.
-    pub fn read<T: FromDatum + PgIntoDatum>(
+    /// Read a non-NULL datum of type `oid` as a borrowed `T` (`&'c str`, `&'c [u8]`),
+    /// after checking that `T` is that type (or one it is binary-coercible to). A
+    /// detoasted copy goes to the connection's memory, which the result points into.
+    pub fn borrowed<T: FromDatum + PgIntoDatum>(
         datum: pg_sys::Datum,
         oid: pg_sys::Oid,
         memory: pg_sys::MemoryContext,
@@ -360,30 +359,98 @@ mod read {
         // connection; try_from_datum checks `T` against `oid` before reading it.
         unsafe { T::try_from_datum(datum, false, oid) }.map_err(SpiError::DatumError)
     }
+
+    /// A memory context that lives while one owned value is read, then goes with
+    /// everything the read left in it.
+    struct Scratch(pg_sys::MemoryContext);
+
+    impl Scratch {
+        fn new(parent: pg_sys::MemoryContext) -> Scratch {
+            // SAFETY: FFI; `parent` is the live connection's memory, so PostgreSQL frees
+            // the scratch context with it even if we never get to.
+            Scratch(unsafe {
+                pg_sys::AllocSetContextCreateInternal(
+                    parent,
+                    c"PL/Rust SPI read".as_ptr(),
+                    pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+                    pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+                    pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+                )
+            })
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            // While unwinding from an ERROR, leave it to its parent: PostgreSQL's memory
+            // is not to be touched before the error is handled.
+            if !std::thread::panicking() {
+                // SAFETY: our own context, no longer current (InContext dropped first).
+                unsafe { pg_sys::MemoryContextDelete(self.0) };
+            }
+        }
+    }
+
+    /// Read a non-NULL datum of type `oid` as an owned `T`, as [`borrowed`] does; but
+    /// the conversion runs in a scratch context freed right after, so a detoasted copy
+    /// does not stay in the connection's memory (outside `plrust.max_memory`) until the
+    /// connection ends. Every owned `T` copies its value into the Rust heap.
+    pub fn owned<T: FromDatum + PgIntoDatum>(
+        datum: pg_sys::Datum,
+        oid: pg_sys::Oid,
+        memory: pg_sys::MemoryContext,
+    ) -> Result<Option<T>> {
+        let scratch = Scratch::new(memory);
+        let value = {
+            let _in = InContext::enter(scratch.0);
+            // SAFETY: as in `borrowed`.
+            unsafe { T::try_from_datum(datum, false, oid) }.map_err(SpiError::DatumError)
+        };
+        drop(scratch);
+        value
+    }
 }
 
-impl<'c> FromSql<'c> for &'c str {}
-impl<'c> FromSql<'c> for &'c [u8] {}
+/// Implements reading for owned types: [`FromSql`] and the scratch-context read.
+macro_rules! owned {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'c> FromSql<'c> for $t {}
+        impl<'c> private::Read<'c> for $t {
+            fn read(
+                datum: pg_sys::Datum,
+                oid: pg_sys::Oid,
+                memory: pg_sys::MemoryContext,
+            ) -> Result<Option<Self>> {
+                read::owned(datum, oid, memory)
+            }
+        }
+    )*};
+}
+
+/// Implements reading for borrowed types, which point into the connection's memory.
+macro_rules! borrowed {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'c> FromSql<'c> for $t {}
+        impl<'c> private::Read<'c> for $t {
+            fn read(
+                datum: pg_sys::Datum,
+                oid: pg_sys::Oid,
+                memory: pg_sys::MemoryContext,
+            ) -> Result<Option<Self>> {
+                read::borrowed(datum, oid, memory)
+            }
+        }
+    )*};
+}
+
+borrowed!(&'c str, &'c [u8]);
 
 macro_rules! readable {
     ($($t:ty),* $(,)?) => {$(
-        impl<'c> FromSql<'c> for $t {}
-        impl<'c> FromSql<'c> for Vec<$t> {}
-        impl<'c> FromSql<'c> for Vec<Option<$t>> {}
+        owned!($t, Vec<$t>, Vec<Option<$t>>);
     )*};
 }
 
 super::sql_types!(readable);
 readable!(crate::Json, crate::JsonB);
-
-impl<'c> FromSql<'c> for Vec<u8> {}
-
-impl<'c, T: FromDatum + PgIntoDatum> private::Read<'c> for T {
-    fn read(
-        datum: pg_sys::Datum,
-        oid: pg_sys::Oid,
-        memory: pg_sys::MemoryContext,
-    ) -> Result<Option<Self>> {
-        read::read(datum, oid, memory)
-    }
-}
+owned!(Vec<u8>);

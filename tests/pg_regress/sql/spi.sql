@@ -347,6 +347,30 @@ DO LANGUAGE plrust $$
     Ok(None)
 $$;
 
+-- Runaway: read a large value again and again inside one connection. Each owned read
+-- detoasts in a scratch context freed after it, so the backend does not grow by the
+-- value's size per read (20 reads of 5 MB here; the connection's memory is freed only
+-- when it ends, and is not under plrust.max_memory).
+CREATE TABLE spi.big (b bytea);
+INSERT INTO spi.big SELECT convert_to(repeat('plrust', 1000000), 'UTF8');
+CREATE FUNCTION spi_reread(times int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let total = "SELECT sum(total_bytes)::int8 FROM pg_backend_memory_contexts";
+    Spi::connect(|client| {
+        let before = client.select(total, None, &[])?.first().get_one::<i64>()?.unwrap();
+        let mut read = 0;
+        for _ in 0..times {
+            let rows = client.select("SELECT b FROM spi.big", None, &[])?;
+            for row in rows {
+                read += row["b"].value::<Vec<u8>>()?.unwrap().len();
+            }
+        }
+        let after = client.select(total, None, &[])?.first().get_one::<i64>()?.unwrap();
+        let grown = (after - before) / (1 << 20);
+        Ok(Some(format!("read {} MB, grew by under 10 MB: {}", read >> 20, grown < 10)))
+    })
+$$;
+SELECT spi_reread(20);
+
 -- Privileges are the caller's: an ordinary role cannot read what it may not.
 CREATE ROLE spi_reader;
 GRANT USAGE ON SCHEMA spi TO spi_reader;
