@@ -49,6 +49,7 @@ pub use trigger::{
 /// Why a value could not be read from or written to a row's column.
 pub use pgrx::datum::TryFromDatumError;
 
+mod declared;
 pub mod iter;
 mod returns;
 pub mod spi;
@@ -332,6 +333,7 @@ pub mod __glue {
     use pgrx::datum::{FromDatum, IntoDatum};
     use pgrx::pg_sys;
 
+    pub use crate::declared::{arg_text, Out};
     pub use crate::returns::{ret_row, ret_set, ret_table};
     pub use crate::trigger::{ret_trigger, trigger};
     pub use pallocator::PallocAllocator;
@@ -749,7 +751,20 @@ pub mod __glue {
     /// As [`arg`].
     pub unsafe fn strict_arg<'a, T: FromDatum + 'a>(fcinfo: FunctionCallInfo, n: usize) -> T {
         // SAFETY: forwarded from the caller.
-        match unsafe { arg::<T>(fcinfo, n) } {
+        not_null(unsafe { arg::<T>(fcinfo, n) }, n)
+    }
+
+    /// As [`strict_arg`], for an argument a body sees in its text form.
+    ///
+    /// # Safety
+    /// As [`arg_text`].
+    pub unsafe fn strict_arg_text<'a, T: FromDatum + 'a>(fcinfo: FunctionCallInfo, n: usize) -> T {
+        // SAFETY: forwarded from the caller.
+        not_null(unsafe { arg_text::<T>(fcinfo, n) }, n)
+    }
+
+    fn not_null<T>(value: Option<T>, n: usize) -> T {
+        match value {
             Some(value) => value,
             None => {
                 pgrx::ereport!(
@@ -761,27 +776,27 @@ pub mod __glue {
         }
     }
 
-    /// As [`ret`], for a function returning an array whose SQL element type is
-    /// `element_type`. The Rust element type fixes the representation but not always the
-    /// SQL type (`String` builds `text[]`, also for a `varchar[]` function), so the new
-    /// array is labelled with the declared element type.
+    /// As [`ret`], for a result whose declared type needs more than the Rust type says
+    /// (an enum, a domain, an array of one; see [`Out`]).
     ///
     /// # Safety
-    /// As [`ret`]; `element_type` shares the representation of `T`'s element type.
-    pub unsafe fn ret_array<T: IntoDatum>(
+    /// As [`ret`]; `out` describes how the Rust type maps to the declared return type.
+    pub unsafe fn ret_declared<T: IntoDatum>(
         fcinfo: FunctionCallInfo,
         result: BodyResult<T>,
-        element_type: u32,
+        out: Out,
     ) -> Datum {
-        // SAFETY: forwarded from the caller.
-        let datum = unsafe { ret(fcinfo, result) };
-        // SAFETY: fcinfo is the live call's. When the result is not NULL it is an array
-        // `into_datum` has just built in the current memory context.
-        if unsafe { (*fcinfo).isnull } {
-            datum
-        } else {
-            // SAFETY: as above; element_type per the caller.
-            unsafe { crate::returns::label_array(datum, element_type) }
+        let datum = match result {
+            Ok(value) => value.and_then(IntoDatum::into_datum),
+            Err(e) => raise_body_error(e),
+        };
+        // SAFETY: just built from the body's value; fcinfo is the live call's.
+        match unsafe {
+            crate::declared::finish(datum, out, || crate::declared::return_type(fcinfo))
+        } {
+            Some(datum) => datum,
+            // SAFETY: fcinfo is the live call's (caller's promise).
+            None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
         }
     }
 

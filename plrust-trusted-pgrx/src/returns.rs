@@ -7,6 +7,7 @@ use pgrx::pg_sys::{self, Datum, FunctionCallInfo};
 use pgrx::PgSqlErrorCode;
 
 use crate::__glue::BodyResult;
+use crate::declared::{finish, return_type, Out};
 use crate::iter::{Row, SetOfIterator, TableIterator};
 
 /// Label a just-built array with its declared element type: the Rust element type fixes
@@ -76,16 +77,29 @@ fn raise(code: PgSqlErrorCode, message: &str) -> ! {
 }
 
 /// Append a row's datums and null flags (to empty buffers), built in the current memory
-/// context.
-fn push_row<R: Row>(row: R, elements: &[u32], values: &mut Vec<Datum>, nulls: &mut Vec<bool>) {
+/// context, each made a value of its column's type in `desc` as `outs` says.
+///
+/// # Safety
+/// `desc` is the result row's descriptor; `outs` (one per column, from the generated
+/// code) describe how `R`'s members map to its columns.
+unsafe fn push_row<R: Row>(
+    row: R,
+    desc: pg_sys::TupleDesc,
+    outs: &[Out],
+    values: &mut Vec<Datum>,
+    nulls: &mut Vec<bool>,
+) {
     row.into_datums(&mut |datum| {
-        let element = elements.get(values.len()).copied().unwrap_or(0);
-        match datum {
-            // SAFETY: into_datum just built it; `elements` comes from the generated code,
-            // which knows each column's SQL type.
-            Some(datum) => values.push(unsafe { label_array(datum, element) }),
-            None => values.push(Datum::from(0)),
-        }
+        let column = values.len();
+        let out = outs.get(column).copied().unwrap_or(Out::PLAIN);
+        // SAFETY: into_datum just built it; `outs` comes from the generated code, which
+        // knows each column's SQL type. The descriptor has R::WIDTH attributes.
+        let datum = unsafe {
+            finish(datum, out, || {
+                (*desc).attrs.as_slice((*desc).natts as usize)[column].atttypid
+            })
+        };
+        values.push(datum.unwrap_or(Datum::from(0)));
         nulls.push(datum.is_none());
     });
 }
@@ -95,12 +109,12 @@ fn push_row<R: Row>(row: R, elements: &[u32], values: &mut Vec<Datum>, nulls: &m
 ///
 /// # Safety
 /// `fcinfo` is the live call's, of a function whose result is a record of `R::WIDTH`
-/// columns with the mapped types of `R`'s members; `elements` gives each array column's
-/// element type (0 for others).
+/// columns with the mapped types of `R`'s members; `outs` says how each maps (see
+/// [`Out`]).
 pub unsafe fn ret_row<R: Row>(
     fcinfo: FunctionCallInfo,
     result: BodyResult<R>,
-    elements: &[u32],
+    outs: &[Out],
     procedure: bool,
 ) -> Datum {
     let row = match result {
@@ -108,8 +122,11 @@ pub unsafe fn ret_row<R: Row>(
         Err(e) => crate::__glue::raise_body_error(e),
     };
     let (mut values, mut nulls) = (Vec::with_capacity(R::WIDTH), Vec::with_capacity(R::WIDTH));
+    // SAFETY: fcinfo is the live call's.
+    let desc = unsafe { row_descriptor(fcinfo, R::WIDTH) };
     match row {
-        Some(row) => push_row(row, elements, &mut values, &mut nulls),
+        // SAFETY: the call's row descriptor, of R::WIDTH columns (checked).
+        Some(row) => unsafe { push_row(row, desc, outs, &mut values, &mut nulls) },
         None if procedure => {
             values.resize(R::WIDTH, Datum::from(0));
             nulls.resize(R::WIDTH, true);
@@ -120,7 +137,7 @@ pub unsafe fn ret_row<R: Row>(
     // SAFETY: the descriptor has R::WIDTH attributes (checked), the arrays as many
     // entries; the tuple is formed in the current memory context, as a result must be.
     unsafe {
-        let desc = pg_sys::BlessTupleDesc(row_descriptor(fcinfo, R::WIDTH));
+        let desc = pg_sys::BlessTupleDesc(desc);
         let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
         pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
     }
@@ -239,30 +256,30 @@ impl Materialized {
 /// `RETURNS SETOF T`: store every row the iterator yields. `Ok(None)`: no rows.
 ///
 /// # Safety
-/// `fcinfo` is the live call's, of a set-returning function whose element type is
-/// `type_oid` with the mapped Rust type `T`; `element` is its element type if it is an
-/// array (0 otherwise).
+/// `fcinfo` is the live call's, of a set-returning function whose element type has the
+/// mapped Rust type `T`, as `out` says (see [`Out`]).
 pub unsafe fn ret_set<T: IntoDatum>(
     fcinfo: FunctionCallInfo,
     result: BodyResult<SetOfIterator<'_, T>>,
-    type_oid: u32,
-    element: u32,
+    out: Out,
 ) -> Datum {
     let rows = match result {
         Ok(rows) => rows,
         Err(e) => crate::__glue::raise_body_error(e),
     };
+    // SAFETY: fcinfo is the live call's.
+    let type_oid = unsafe { return_type(fcinfo) };
     // SAFETY: fcinfo is the live call's; a one-column descriptor of the element type.
-    let mut out = unsafe { Materialized::begin(fcinfo, || single_column(type_oid.into())) };
+    let mut out_rows = unsafe { Materialized::begin(fcinfo, || single_column(type_oid)) };
     for value in rows.into_iter().flatten() {
-        out.put(|values, nulls| {
-            let datum = value.and_then(IntoDatum::into_datum);
-            // SAFETY: just built, in the row context; element per the caller.
-            values.push(datum.map_or(Datum::from(0), |d| unsafe { label_array(d, element) }));
+        out_rows.put(|values, nulls| {
+            // SAFETY: just built, in the row context; `out` per the caller.
+            let datum = unsafe { finish(value.and_then(IntoDatum::into_datum), out, || type_oid) };
+            values.push(datum.unwrap_or(Datum::from(0)));
             nulls.push(datum.is_none());
         });
     }
-    out.finish(fcinfo)
+    out_rows.finish(fcinfo)
 }
 
 /// `RETURNS TABLE (...)`, or `SETOF record` with OUT parameters: store every row.
@@ -272,7 +289,7 @@ pub unsafe fn ret_set<T: IntoDatum>(
 pub unsafe fn ret_table<R: Row>(
     fcinfo: FunctionCallInfo,
     result: BodyResult<TableIterator<'_, R>>,
-    elements: &[u32],
+    outs: &[Out],
 ) -> Datum {
     let rows = match result {
         Ok(rows) => rows,
@@ -280,8 +297,10 @@ pub unsafe fn ret_table<R: Row>(
     };
     // SAFETY: fcinfo is the live call's.
     let mut out = unsafe { Materialized::begin(fcinfo, || row_descriptor(fcinfo, R::WIDTH)) };
+    let desc = out.desc;
     for row in rows.into_iter().flatten() {
-        out.put(|values, nulls| push_row(row, elements, values, nulls));
+        // SAFETY: the store's copy of the row descriptor, of R::WIDTH columns.
+        out.put(|values, nulls| unsafe { push_row(row, desc, outs, values, nulls) });
     }
     out.finish(fcinfo)
 }

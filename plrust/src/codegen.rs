@@ -18,12 +18,12 @@ use crate::dependencies::Extern;
 use crate::error::PlRustError;
 use crate::instrument::{InstrumentedBody, Shift, PROBE_ENTRY};
 use crate::pg_proc::ProcDef;
-use crate::types::{self, Position};
+use crate::types::{self, Kind};
 
 /// The Rust view of a function's SQL signature.
 #[derive(Debug)]
 pub struct Signature {
-    args: Vec<(syn::Ident, TokenStream)>,
+    args: Vec<Arg>,
     returns: Returns,
     strict: bool,
 }
@@ -51,42 +51,57 @@ enum Returns {
     Trigger,
 }
 
-/// A value in the result: its Rust type, its SQL type and, for an array, its element type.
+/// An argument: its name, its Rust type, and whether the body sees it in its text form.
+#[derive(Debug)]
+struct Arg {
+    name: syn::Ident,
+    ty: TokenStream,
+    text: bool,
+}
+
+/// A value in the result: its Rust type and how the glue makes it a value of its SQL type.
 #[derive(Debug)]
 struct Column {
     ty: TokenStream,
-    type_oid: Oid,
-    element: Option<Oid>,
+    out: types::Out,
+}
+
+/// What codegen asks the catalog: a type's name (for messages) and kind.
+pub trait Catalog {
+    fn type_name(&self, oid: Oid) -> String;
+    fn type_kind(&self, oid: Oid) -> Kind;
 }
 
 impl Column {
-    fn new(
-        type_oid: Oid,
-        position: &str,
-        type_name: &impl Fn(Oid) -> String,
-    ) -> Result<Column, PlRustError> {
-        let ty = types::rust_type(type_oid, Position::Return).ok_or_else(|| {
+    fn new(type_oid: Oid, position: &str, catalog: &impl Catalog) -> Result<Column, PlRustError> {
+        let m = types::map(type_oid, &|oid| catalog.type_kind(oid)).ok_or_else(|| {
             PlRustError::UnsupportedType {
-                type_name: type_name(type_oid),
+                type_name: catalog.type_name(type_oid),
                 position: position.to_owned(),
             }
         })?;
         Ok(Column {
-            ty,
-            type_oid,
-            element: types::array_element(type_oid),
+            ty: m.ret,
+            out: m.out,
         })
     }
 
-    /// The element type the glue labels a built array with; 0 when not an array.
-    fn element_literal(&self) -> u32 {
-        self.element.map(u32::from).unwrap_or(0)
+    /// True when a plain `ret` does: nothing to label, check or reparse.
+    fn plain(&self) -> bool {
+        self.out == types::Out::default()
+    }
+
+    /// The glue's description of the column (`__glue::Out`).
+    fn out(&self) -> TokenStream {
+        let element = self.out.element.map(u32::from).unwrap_or(0);
+        let (reparse, domain) = (self.out.reparse, self.out.domain);
+        quote!(::pgrx::__glue::Out { element: #element, reparse: #reparse, domain: #domain })
     }
 }
 
 impl Signature {
-    /// Map `def`'s SQL signature to Rust; `type_name` names a type oid in messages.
-    pub fn new(def: &ProcDef, type_name: impl Fn(Oid) -> String) -> Result<Signature, PlRustError> {
+    /// Map `def`'s SQL signature to Rust, asking `catalog` about types not built in.
+    pub fn new(def: &ProcDef, catalog: &impl Catalog) -> Result<Signature, PlRustError> {
         use pgrx::pg_catalog::pg_proc::ProKind;
         let procedure = match def.kind {
             ProKind::Function => false,
@@ -112,7 +127,11 @@ impl Signature {
             // PostgreSQL refuses declared arguments for trigger functions (TG_ARGV are
             // `trigger.extra_args()`).
             return Ok(Signature {
-                args: vec![(format_ident!("trigger"), quote!(&'a ::pgrx::PgTrigger<'a>))],
+                args: vec![Arg {
+                    name: format_ident!("trigger"),
+                    ty: quote!(&'a ::pgrx::PgTrigger<'a>),
+                    text: false,
+                }],
                 returns: Returns::Trigger,
                 strict: false,
             });
@@ -129,14 +148,19 @@ impl Signature {
                     name: name.to_owned(),
                 }
             })?;
-            let ty = types::rust_type(arg.type_oid, Position::Argument).ok_or_else(|| {
-                PlRustError::UnsupportedType {
-                    type_name: type_name(arg.type_oid),
+            let m = types::map(arg.type_oid, &|oid| catalog.type_kind(oid))
+                .filter(|_| arg.type_oid != pg_sys::VOIDOID)
+                .ok_or_else(|| PlRustError::UnsupportedType {
+                    type_name: catalog.type_name(arg.type_oid),
                     position: format!("argument {}", i + 1),
-                }
-            })?;
+                })?;
+            let ty = m.arg;
             let ty = if def.strict { ty } else { quote!(Option<#ty>) };
-            args.push((ident, ty));
+            args.push(Arg {
+                name: ident,
+                ty,
+                text: m.text,
+            });
         }
 
         // PostgreSQL says the result is a record of the OUT/INOUT/TABLE parameters when
@@ -160,7 +184,7 @@ impl Signature {
                         Some(name) if !name.is_empty() => format!("result column \"{name}\""),
                         _ => format!("result column {}", i + 1),
                     };
-                    Column::new(out.type_oid, &position, &type_name)
+                    Column::new(out.type_oid, &position, catalog)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if def.returns_set {
@@ -173,7 +197,7 @@ impl Signature {
                 what: "RETURNS record without OUT parameters (declare OUT parameters or RETURNS TABLE)".into(),
             });
         } else {
-            let column = Column::new(def.return_type, "return type", &type_name)?;
+            let column = Column::new(def.return_type, "return type", catalog)?;
             if def.returns_set {
                 Returns::SetOf(column)
             } else {
@@ -210,30 +234,27 @@ impl Signature {
 
     /// The entry point's hand-over of `call`'s result to PostgreSQL.
     fn return_glue(&self, call: TokenStream) -> TokenStream {
-        let elements = |columns: &[Column]| {
-            let e = columns.iter().map(Column::element_literal);
-            quote!(&[#(#e),*])
+        let outs = |columns: &[Column]| {
+            let outs = columns.iter().map(Column::out);
+            quote!(&[#(#outs),*])
         };
         match &self.returns {
-            Returns::Value(c) => match c.element {
-                Some(element) => {
-                    let element = u32::from(element);
-                    quote!(::pgrx::__glue::ret_array(fcinfo, #call, #element))
-                }
-                None => quote!(::pgrx::__glue::ret(fcinfo, #call)),
-            },
+            Returns::Value(c) if c.plain() => quote!(::pgrx::__glue::ret(fcinfo, #call)),
+            Returns::Value(c) => {
+                let out = c.out();
+                quote!(::pgrx::__glue::ret_declared(fcinfo, #call, #out))
+            }
             Returns::Row { columns, procedure } => {
-                let elements = elements(columns);
-                quote!(::pgrx::__glue::ret_row(fcinfo, #call, #elements, #procedure))
+                let outs = outs(columns);
+                quote!(::pgrx::__glue::ret_row(fcinfo, #call, #outs, #procedure))
             }
             Returns::SetOf(c) => {
-                let type_oid = u32::from(c.type_oid);
-                let element = c.element_literal();
-                quote!(::pgrx::__glue::ret_set(fcinfo, #call, #type_oid, #element))
+                let out = c.out();
+                quote!(::pgrx::__glue::ret_set(fcinfo, #call, #out))
             }
             Returns::Table(columns) => {
-                let elements = elements(columns);
-                quote!(::pgrx::__glue::ret_table(fcinfo, #call, #elements))
+                let outs = outs(columns);
+                quote!(::pgrx::__glue::ret_table(fcinfo, #call, #outs))
             }
             Returns::Trigger => quote!(::pgrx::__glue::ret_trigger(#call)),
         }
@@ -273,7 +294,10 @@ pub fn generate(
     body: &InstrumentedBody,
     target_triple: &str,
 ) -> GeneratedCrate {
-    let params = signature.args.iter().map(|(name, ty)| quote!(#name: #ty));
+    let params = signature
+        .args
+        .iter()
+        .map(|Arg { name, ty, .. }| quote!(#name: #ty));
     let ret = signature.body_type();
     let prefix = quote! {
         use pgrx::prelude::*;
@@ -289,11 +313,6 @@ pub fn generate(
     let prefix = format!("{prefix}{PROBE_ENTRY}");
     let user_rs = format!("{prefix}{}\n}}\n", body.code);
 
-    let getter = if signature.strict {
-        quote!(strict_arg)
-    } else {
-        quote!(arg)
-    };
     let ret = if matches!(signature.returns, Returns::Trigger) {
         // The event lives on the entry point's frame; the row the body returns borrows it.
         let ret = signature.return_glue(quote!(user::plrust_fn(&trigger)));
@@ -302,8 +321,14 @@ pub fn generate(
             #ret
         }
     } else {
-        let bindings = signature.args.iter().enumerate().map(|(i, _)| {
+        let bindings = signature.args.iter().enumerate().map(|(i, arg)| {
             let local = format_ident!("arg{}", i);
+            let getter = match (signature.strict, arg.text) {
+                (true, false) => quote!(strict_arg),
+                (true, true) => quote!(strict_arg_text),
+                (false, false) => quote!(arg),
+                (false, true) => quote!(arg_text),
+            };
             quote!(let #local = ::pgrx::__glue::#getter(fcinfo, #i);)
         });
         let locals = (0..signature.args.len()).map(|i| format_ident!("arg{}", i));
@@ -408,14 +433,22 @@ mod unit_tests {
         squash(haystack).contains(&squash(needle))
     }
 
-    fn name(_: Oid) -> String {
-        "sometype".into()
+    /// A catalog without user-defined types.
+    struct Builtin;
+    impl Catalog for Builtin {
+        fn type_name(&self, _: Oid) -> String {
+            "sometype".into()
+        }
+        fn type_kind(&self, _: Oid) -> Kind {
+            Kind::Other
+        }
     }
+    const PLAIN: &str = "::pgrx::__glue::Out { element: 0u32, reparse: false, domain: false }";
 
     #[test]
     fn user_code_keeps_its_lines() {
         let d = def(&[("x", pg_sys::INT4OID)], pg_sys::INT4OID, true);
-        let sig = Signature::new(&d, name).unwrap();
+        let sig = Signature::new(&d, &Builtin).unwrap();
         let body = instrument(check(parse("\n  Ok(Some(x + 1))\n").unwrap()).unwrap()).unwrap();
         let g = generate(&sig, &body, "x86_64-postgres-linux-gnu");
         let lines: Vec<&str> = g.user_rs.lines().collect();
@@ -437,7 +470,7 @@ mod unit_tests {
             false,
         );
         let g = generate(
-            &Signature::new(&d, name).unwrap(),
+            &Signature::new(&d, &Builtin).unwrap(),
             &instrument(check(parse("Ok(None)").unwrap()).unwrap()).unwrap(),
             "t",
         );
@@ -459,17 +492,17 @@ mod unit_tests {
         let mut d = def(&[("x", pg_sys::INT4OID)], pg_sys::INT4OID, true);
         d.args[0].name = None;
         assert!(matches!(
-            Signature::new(&d, name),
+            Signature::new(&d, &Builtin),
             Err(PlRustError::UnnamedArgument { position: 1 })
         ));
-        let d = def(&[("x", pg_sys::INETOID)], pg_sys::INT4OID, true);
+        let d = def(&[("x", pg_sys::TSVECTOROID)], pg_sys::INT4OID, true);
         assert!(matches!(
-            Signature::new(&d, name),
+            Signature::new(&d, &Builtin),
             Err(PlRustError::UnsupportedType { .. })
         ));
         let d = def(&[("type", pg_sys::INT4OID)], pg_sys::INT4OID, true);
         assert!(matches!(
-            Signature::new(&d, name),
+            Signature::new(&d, &Builtin),
             Err(PlRustError::InvalidArgumentName { .. })
         ));
     }
@@ -483,7 +516,7 @@ mod unit_tests {
 
     fn generated(d: &ProcDef) -> GeneratedCrate {
         let body = instrument(check(parse("Ok(None)").unwrap()).unwrap()).unwrap();
-        generate(&Signature::new(d, name).unwrap(), &body, "t")
+        generate(&Signature::new(d, &Builtin).unwrap(), &body, "t")
     }
 
     #[test]
@@ -502,7 +535,7 @@ mod unit_tests {
         assert!(
             has(
                 &g.lib_rs,
-                "ret_set(fcinfo, user::plrust_fn(), 1009u32, 25u32)"
+                "ret_set(fcinfo, user::plrust_fn(), ::pgrx::__glue::Out { element: 25u32, reparse: false, domain: false })"
             ),
             "{}",
             g.lib_rs
@@ -525,7 +558,10 @@ mod unit_tests {
             g.user_rs
         );
         assert!(
-            has(&g.lib_rs, "ret_table(fcinfo, user::plrust_fn(), &[0u32])"),
+            has(
+                &g.lib_rs,
+                &format!("ret_table(fcinfo, user::plrust_fn(), &[{PLAIN}])")
+            ),
             "{}",
             g.lib_rs
         );
@@ -545,7 +581,7 @@ mod unit_tests {
         assert!(
             has(
                 &g.lib_rs,
-                "ret_row(fcinfo, user::plrust_fn(arg0), &[0u32, 0u32], false)"
+                &format!("ret_row(fcinfo, user::plrust_fn(arg0), &[{PLAIN}, {PLAIN}], false)")
             ),
             "{}",
             g.lib_rs
@@ -562,7 +598,11 @@ mod unit_tests {
         d.outputs = vec![out("n", pg_sys::INT8OID)];
         let g = generated(&d);
         assert!(has(&g.user_rs, "Option<(Option<i64>,)>"), "{}", g.user_rs);
-        assert!(has(&g.lib_rs, "&[0u32], true)"), "{}", g.lib_rs);
+        assert!(
+            has(&g.lib_rs, &format!("&[{PLAIN}], true)")),
+            "{}",
+            g.lib_rs
+        );
     }
 
     #[test]
@@ -590,7 +630,7 @@ mod unit_tests {
             g.lib_rs
         );
         assert!(matches!(
-            Signature::new(&def(&[], pg_sys::EVENT_TRIGGEROID, false), name),
+            Signature::new(&def(&[], pg_sys::EVENT_TRIGGEROID, false), &Builtin),
             Err(PlRustError::Unsupported { .. })
         ));
     }
@@ -599,7 +639,7 @@ mod unit_tests {
     fn record_without_out_parameters_and_wide_rows_are_refused() {
         let d = def(&[], pg_sys::RECORDOID, true);
         assert!(matches!(
-            Signature::new(&d, name),
+            Signature::new(&d, &Builtin),
             Err(PlRustError::Unsupported { .. })
         ));
         let mut d = def(&[], pg_sys::RECORDOID, true);
@@ -607,12 +647,12 @@ mod unit_tests {
             .map(|i| out(&format!("c{i}"), pg_sys::INT4OID))
             .collect();
         assert!(matches!(
-            Signature::new(&d, name),
+            Signature::new(&d, &Builtin),
             Err(PlRustError::Unsupported { .. })
         ));
         let mut d = def(&[], pg_sys::RECORDOID, true);
-        d.outputs = vec![out("x", pg_sys::INETOID), out("y", pg_sys::INT4OID)];
-        match Signature::new(&d, name) {
+        d.outputs = vec![out("x", pg_sys::TSVECTOROID), out("y", pg_sys::INT4OID)];
+        match Signature::new(&d, &Builtin) {
             Err(PlRustError::UnsupportedType { position, .. }) => {
                 assert_eq!(position, "result column \"x\"")
             }

@@ -4,7 +4,9 @@
 use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind};
 use pgrx::pg_sys::{self, Oid};
 
+use crate::codegen::Catalog;
 use crate::error::PlRustError;
+use crate::types::Kind;
 
 /// One parameter as declared in `CREATE FUNCTION`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,5 +114,32 @@ pub fn type_name(oid: Oid) -> String {
             .into_owned();
         pg_sys::pfree(text.cast());
         owned
+    }
+}
+
+/// The system catalogs, as codegen asks them about types.
+pub struct SysCatalog;
+
+impl Catalog for SysCatalog {
+    fn type_name(&self, oid: Oid) -> String {
+        type_name(oid)
+    }
+
+    fn type_kind(&self, oid: Oid) -> Kind {
+        // SAFETY: FFI; syscache lookups, which answer for unknown oids too (typtype 0,
+        // element InvalidOid).
+        unsafe {
+            match pg_sys::get_typtype(oid) as u8 {
+                pg_sys::TYPTYPE_ENUM => Kind::Enum,
+                pg_sys::TYPTYPE_DOMAIN => Kind::Domain {
+                    base: pg_sys::getBaseType(oid),
+                },
+                pg_sys::TYPTYPE_BASE => match pg_sys::get_element_type(oid) {
+                    pg_sys::InvalidOid => Kind::Other,
+                    element => Kind::Array { element },
+                },
+                _ => Kind::Other,
+            }
+        }
     }
 }

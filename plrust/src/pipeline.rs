@@ -44,7 +44,7 @@ pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
     })?;
     let checked = trust::check(parsed)?;
     let instrumented = instrument::instrument(checked)?;
-    let signature = Signature::new(def, pg_proc::type_name)?;
+    let signature = Signature::new(def, &pg_proc::SysCatalog)?;
     Ok(codegen::generate(
         &signature,
         &instrumented,

@@ -1,11 +1,16 @@
-//! The one table mapping SQL types to the Rust types a body sees. Pure: no server calls.
+//! The one table mapping SQL types to the Rust types a body sees. Pure: the catalog is
+//! asked through a closure (codegen passes the system catalogs).
 //!
 //! Arguments borrow where the original PL/Rust did (zero-copy `&str`, `&[u8]`, `Array`;
 //! `varchar` is an owned `String` there, and here), returns are owned; types pgrx
 //! implements are named through `pgrx::` as the original names them. `void` is a return
-//! type only (it has no array type, so it is not a row). An array argument of element type `T` is
-//! `Array<'a, T>` (iterating yields `Option<T>`, `None` for a NULL element); an array
-//! return is `Vec<Option<T>>`.
+//! type only (codegen refuses it as an argument). An array argument of element type `T`
+//! is `Array<'a, T>` (iterating yields `Option<T>`, `None` for a NULL element, in
+//! row-major order for a multi-dimensional array); an array return is `Vec<Option<T>>`.
+//!
+//! Beyond the table: enums and a few built-in types (`name`, `inet`, ...) are seen in
+//! their text form; a domain is its base type's Rust type, its constraints checked on
+//! return; arrays of these work alike. How the glue finishes such a value is [`Out`].
 
 use pgrx::pg_sys::{self, Oid};
 use proc_macro2::TokenStream;
@@ -92,6 +97,14 @@ const TYPES: &[Mapping] = &[
         array_oid: pg_sys::CHARARRAYOID,
         arg: "i8",
         ret: "i8",
+    },
+    Mapping {
+        sql: "oid",
+        oid: pg_sys::OIDOID,
+        array_oid: pg_sys::OIDARRAYOID,
+        // As in pgrx and the original PL/Rust: a returned `Oid::INVALID` (0) is NULL.
+        arg: "pgrx::Oid",
+        ret: "pgrx::Oid",
     },
     Mapping {
         sql: "numeric",
@@ -228,50 +241,159 @@ const TYPES: &[Mapping] = &[
     },
 ];
 
-/// Where a type appears, for choosing between the borrowed and the owned mapping.
+/// Built-in types a body sees in their text form (`&'a str` arguments, `String`
+/// results), as PostgreSQL prints them: the trusted API has no Rust type of its own for
+/// them, and their text form is what a user works with. Enums are seen the same way.
+const TEXT_FORM: &[(&str, Oid, Oid)] = &[
+    ("name", pg_sys::NAMEOID, pg_sys::NAMEARRAYOID),
+    ("inet", pg_sys::INETOID, pg_sys::INETARRAYOID),
+    ("cidr", pg_sys::CIDROID, pg_sys::CIDRARRAYOID),
+    ("macaddr", pg_sys::MACADDROID, pg_sys::MACADDRARRAYOID),
+    ("macaddr8", pg_sys::MACADDR8OID, pg_sys::MACADDR8ARRAYOID),
+];
+
+/// What the catalog says about a type that is not a built-in one of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
-    Argument,
-    Return,
+pub enum Kind {
+    Domain {
+        base: Oid,
+    },
+    Enum,
+    /// An array of a user-defined type (an enum, a domain).
+    Array {
+        element: Oid,
+    },
+    Other,
 }
 
-/// The Rust type for SQL type `oid` in `position`, or `None` if PL/Rust cannot map it.
-pub fn rust_type(oid: Oid, position: Position) -> Option<TokenStream> {
-    let pick = |m: &Mapping| match position {
-        Position::Argument => m.arg,
-        Position::Return => m.ret,
-    };
-    if oid == pg_sys::VOIDOID && position == Position::Return {
-        return Some(quote::quote!(()));
-    }
-    let text = if let Some(m) = TYPES.iter().find(|m| m.oid == oid) {
-        pick(m).to_owned()
-    } else {
-        let m = TYPES.iter().find(|m| m.array_oid == oid)?;
-        match position {
-            Position::Argument => format!("Array<'a, {}>", pick(m)),
-            Position::Return => format!("Vec<Option<{}>>", pick(m)),
+/// How the glue hands a result value to PostgreSQL (the trusted API's `__glue::Out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Out {
+    /// A built-in array's element type, to label the built array with.
+    pub element: Option<Oid>,
+    /// The value goes through the declared type's input function (text form types, and
+    /// arrays whose elements are checked by theirs).
+    pub reparse: bool,
+    /// The declared type is a domain: its constraints are checked on the value.
+    pub domain: bool,
+}
+
+/// The Rust side of one SQL type.
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    /// The Rust type of an argument (may borrow for `'a`).
+    pub arg: TokenStream,
+    /// The Rust type of a result.
+    pub ret: TokenStream,
+    /// An argument is read in its text form (through the type's output function).
+    pub text: bool,
+    pub out: Out,
+}
+
+impl Mapped {
+    fn new(arg: &str, ret: &str) -> Mapped {
+        let parse = |t: &str| t.parse().expect("the type table holds valid Rust types");
+        Mapped {
+            arg: parse(arg),
+            ret: parse(ret),
+            text: false,
+            out: Out::default(),
         }
-    };
-    Some(text.parse().expect("the type table holds valid Rust types"))
+    }
+
+    fn array_of(element: &Mapped) -> Mapped {
+        let (arg, ret) = (&element.arg, &element.ret);
+        Mapped {
+            arg: quote::quote!(Array<'a, #arg>),
+            ret: quote::quote!(Vec<Option<#ret>>),
+            text: element.text,
+            out: Out {
+                element: None,
+                // Each element needs its own input function (an enum label) or its
+                // constraints checked (a domain): array_in does both.
+                reparse: element.text || element.out.domain,
+                domain: false,
+            },
+        }
+    }
+
+    fn text_form() -> Mapped {
+        Mapped {
+            text: true,
+            out: Out {
+                reparse: true,
+                ..Out::default()
+            },
+            ..Mapped::new("&'a str", "String")
+        }
+    }
 }
 
-/// The element type of a mapped array type, `None` for anything else.
-pub fn array_element(oid: Oid) -> Option<Oid> {
-    TYPES.iter().find(|m| m.array_oid == oid).map(|m| m.oid)
+/// The Rust side of SQL type `oid`, or `None` if PL/Rust cannot map it; `kind` asks the
+/// catalog about types not built in. `void` maps as a result type only (`()`).
+pub fn map(oid: Oid, kind: &impl Fn(Oid) -> Kind) -> Option<Mapped> {
+    if oid == pg_sys::VOIDOID {
+        return Some(Mapped::new("()", "()"));
+    }
+    if let Some(m) = TYPES.iter().find(|m| m.oid == oid) {
+        return Some(Mapped::new(m.arg, m.ret));
+    }
+    if let Some(m) = TYPES.iter().find(|m| m.array_oid == oid) {
+        let mut array = Mapped::array_of(&Mapped::new(m.arg, m.ret));
+        array.out.element = Some(m.oid);
+        return Some(array);
+    }
+    if TEXT_FORM.iter().any(|t| t.1 == oid) {
+        return Some(Mapped::text_form());
+    }
+    if TEXT_FORM.iter().any(|t| t.2 == oid) {
+        return Some(Mapped::array_of(&Mapped::text_form()));
+    }
+    match kind(oid) {
+        Kind::Enum => Some(Mapped::text_form()),
+        Kind::Domain { base } => {
+            let mut m = map(base, kind)?;
+            m.out.domain = true;
+            Some(m)
+        }
+        Kind::Array { element } => {
+            let e = map(element, kind)?;
+            // An element that is itself an array (a domain over one) is not a Rust type
+            // PL/Rust has.
+            if e.out.element.is_some() || matches!(kind(element), Kind::Array { .. }) {
+                return None;
+            }
+            Some(Mapped::array_of(&e))
+        }
+        _ => None,
+    }
 }
 
-/// The SQL names of every mapped type, for documentation and error hints.
+/// The SQL names of every mapped built-in type, for documentation and error hints.
 pub fn supported() -> impl Iterator<Item = &'static str> {
-    TYPES.iter().map(|m| m.sql)
+    TYPES
+        .iter()
+        .map(|m| m.sql)
+        .chain(TEXT_FORM.iter().map(|t| t.0))
 }
 
 #[cfg(test)]
 mod unit_tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
+    enum Position {
+        Argument,
+        Return,
+    }
+
     fn show(oid: Oid, position: Position) -> syn::Type {
-        syn::parse2(rust_type(oid, position).expect("mapped")).expect("a Rust type")
+        let m = map(oid, &|_| Kind::Other).expect("mapped");
+        let ty = match position {
+            Position::Argument => m.arg,
+            Position::Return => m.ret,
+        };
+        syn::parse2(ty).expect("a Rust type")
     }
 
     fn ty(text: &str) -> syn::Type {
@@ -319,19 +441,19 @@ mod unit_tests {
     }
 
     #[test]
-    fn array_elements() {
+    fn built_in_arrays_are_labelled_with_their_element() {
+        let m = map(pg_sys::VARCHARARRAYOID, &|_| Kind::Other).unwrap();
+        assert_eq!(m.out.element, Some(pg_sys::VARCHAROID));
         assert_eq!(
-            array_element(pg_sys::VARCHARARRAYOID),
-            Some(pg_sys::VARCHAROID)
+            map(pg_sys::VARCHAROID, &|_| Kind::Other).unwrap().out,
+            Out::default()
         );
-        assert_eq!(array_element(pg_sys::VARCHAROID), None);
     }
 
     #[test]
     fn unmapped_types_are_none() {
-        assert!(rust_type(pg_sys::VOIDOID, Position::Argument).is_none());
-        assert!(rust_type(pg_sys::INETOID, Position::Argument).is_none());
-        assert!(rust_type(pg_sys::RECORDOID, Position::Return).is_none());
+        assert!(map(pg_sys::TSVECTOROID, &|_| Kind::Other).is_none());
+        assert!(map(pg_sys::RECORDOID, &|_| Kind::Other).is_none());
     }
 
     #[test]
@@ -344,6 +466,98 @@ mod unit_tests {
         oids.sort();
         oids.dedup();
         assert_eq!(oids.len(), TYPES.len() * 2);
-        assert_eq!(supported().count(), TYPES.len());
+        assert_eq!(supported().count(), TYPES.len() + TEXT_FORM.len());
+    }
+
+    fn catalog(oid: Oid) -> Kind {
+        match u32::from(oid) {
+            // An enum, a domain over int4, a domain over that enum, arrays of them, and
+            // a domain over int4[].
+            90001 => Kind::Enum,
+            90002 => Kind::Domain {
+                base: pg_sys::INT4OID,
+            },
+            90003 => Kind::Domain {
+                base: Oid::from(90001),
+            },
+            90011 => Kind::Array {
+                element: Oid::from(90001),
+            },
+            90012 => Kind::Array {
+                element: Oid::from(90002),
+            },
+            90004 => Kind::Domain {
+                base: pg_sys::INT4ARRAYOID,
+            },
+            90014 => Kind::Array {
+                element: Oid::from(90004),
+            },
+            _ => Kind::Other,
+        }
+    }
+
+    fn mapped(oid: u32) -> Mapped {
+        map(Oid::from(oid), &catalog).expect("mapped")
+    }
+
+    #[test]
+    fn enums_and_text_form_types_are_text() {
+        for m in [mapped(90001), map(pg_sys::INETOID, &catalog).unwrap()] {
+            assert_eq!(syn::parse2::<syn::Type>(m.arg).unwrap(), ty("&'a str"));
+            assert_eq!(syn::parse2::<syn::Type>(m.ret).unwrap(), ty("String"));
+            assert!(m.text);
+            assert_eq!(
+                m.out,
+                Out {
+                    element: None,
+                    reparse: true,
+                    domain: false
+                }
+            );
+        }
+        let names = mapped(u32::from(pg_sys::NAMEARRAYOID));
+        assert_eq!(
+            syn::parse2::<syn::Type>(names.arg).unwrap(),
+            ty("Array<'a, &'a str>")
+        );
+        assert!(names.text && names.out.reparse);
+    }
+
+    #[test]
+    fn domains_map_as_their_base_and_are_checked() {
+        let d = mapped(90002);
+        assert_eq!(syn::parse2::<syn::Type>(d.ret).unwrap(), ty("i32"));
+        assert_eq!(
+            d.out,
+            Out {
+                element: None,
+                reparse: false,
+                domain: true
+            }
+        );
+        let over_enum = mapped(90003);
+        assert!(over_enum.text && over_enum.out.reparse && over_enum.out.domain);
+        let over_array = mapped(90004);
+        assert_eq!(over_array.out.element, Some(pg_sys::INT4OID));
+        assert!(over_array.out.domain && !over_array.out.reparse);
+    }
+
+    #[test]
+    fn arrays_of_user_types_reparse_each_element() {
+        let enums = mapped(90011);
+        assert_eq!(
+            syn::parse2::<syn::Type>(enums.ret).unwrap(),
+            ty("Vec<Option<String>>")
+        );
+        assert!(enums.text && enums.out.reparse && !enums.out.domain);
+        let domains = mapped(90012);
+        assert_eq!(
+            syn::parse2::<syn::Type>(domains.arg).unwrap(),
+            ty("Array<'a, i32>")
+        );
+        assert!(!domains.text && domains.out.reparse);
+        // An array of a domain over an array: no Rust type.
+        assert!(map(Oid::from(90014), &catalog).is_none());
+        assert!(map(pg_sys::RECORDOID, &catalog).is_none());
     }
 }

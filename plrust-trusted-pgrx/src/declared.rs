@@ -1,0 +1,174 @@
+//! Values whose SQL type the Rust type does not fix, so the glue finds it in the
+//! function's declaration when the call runs: enums and the other types a body sees in
+//! their text form (`name`, `inet`, `cidr`, `macaddr`, `macaddr8`), domains (whose
+//! constraints a result must meet), and arrays of these.
+//!
+//! The generated code names no user-defined type's oid: a dump restored elsewhere gives
+//! an enum or a domain another oid, and the same library must serve it (artifacts are
+//! keyed by the generated code). Built-in oids are the same everywhere.
+
+use pgrx::datum::FromDatum;
+use pgrx::pg_sys::{self, Datum, FunctionCallInfo, Oid};
+
+/// How a result value of one column (or the one result) becomes a datum of its declared
+/// type, once `into_datum` has built it from the Rust value. Spelled out by the
+/// generated code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Out {
+    /// The built-in element type to label a built array with (`String` builds `text[]`,
+    /// also for a `varchar[]` result); 0 when not an array or when `reparse` is set.
+    pub element: u32,
+    /// The Rust value is the text form (or an array whose elements need their own input
+    /// function, such as an array of a domain): turn it into the declared type through
+    /// the type's input function, which checks it (an unknown enum label is 22P02).
+    pub reparse: bool,
+    /// The declared type is a domain: check its constraints (`NOT NULL`, `CHECK`) on the
+    /// value, NULL included, as PL/pgSQL does on return.
+    pub domain: bool,
+}
+
+impl Out {
+    /// A column that needs nothing of the declaration.
+    pub const PLAIN: Out = Out {
+        element: 0,
+        reparse: false,
+        domain: false,
+    };
+
+    /// True when the declared type must be looked up to finish the value.
+    fn needs_declaration(&self) -> bool {
+        self.reparse || self.domain
+    }
+}
+
+/// Make `datum` (built from the Rust value in the current memory context; `None` for
+/// NULL) a value of its declared type, which `declared` finds when it is needed.
+///
+/// # Safety
+/// `datum` was just built by `into_datum` from the Rust type PL/Rust maps the declared
+/// type to, as `out` describes.
+pub(crate) unsafe fn finish(
+    datum: Option<Datum>,
+    out: Out,
+    declared: impl FnOnce() -> Oid,
+) -> Option<Datum> {
+    if !out.needs_declaration() {
+        // SAFETY: per the caller: an array of ours when `element` is set.
+        return datum.map(|d| unsafe { crate::returns::label_array(d, out.element) });
+    }
+    let declared = declared();
+    // SAFETY: FFI, catalog lookups of a type the function is declared with.
+    let base = unsafe { pg_sys::getBaseType(declared) };
+    let datum = match datum {
+        // SAFETY: per the caller.
+        Some(d) if out.reparse => Some(unsafe { reparse(d, base) }),
+        // SAFETY: per the caller.
+        Some(d) => Some(unsafe { crate::returns::label_array(d, out.element) }),
+        None => None,
+    };
+    if out.domain {
+        // SAFETY: FFI; the value (or NULL) has the domain's base type. The check raises
+        // an ERROR (23502, 23514) when a constraint fails; its cache goes in the current
+        // memory context.
+        unsafe {
+            pg_sys::domain_check(
+                datum.unwrap_or(Datum::from(0)),
+                datum.is_none(),
+                declared,
+                std::ptr::null_mut(),
+                pg_sys::CurrentMemoryContext,
+            )
+        };
+    }
+    datum
+}
+
+/// A text (or array) datum built from the Rust value, as a value of `base` by way of its
+/// text form. An array's text form (`array_out`) quotes elements so that `array_in`
+/// reads them back exactly, each through its element type's input function.
+///
+/// # Safety
+/// `datum` is a `text` value, or an array, just built in the current memory context.
+unsafe fn reparse(datum: Datum, base: Oid) -> Datum {
+    // SAFETY: FFI on a live datum of the kind the caller promises; the results are
+    // palloc'd in the current memory context.
+    unsafe {
+        let is_array = pg_sys::get_element_type(base) != pg_sys::InvalidOid;
+        let text = if is_array {
+            pg_sys::OidOutputFunctionCall(Oid::from(pg_sys::F_ARRAY_OUT), datum)
+        } else {
+            pg_sys::text_to_cstring(datum.cast_mut_ptr())
+        };
+        let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+        pg_sys::getTypeInputInfo(base, &mut input, &mut ioparam);
+        let value = pg_sys::OidInputFunctionCall(input, text, ioparam, -1);
+        pg_sys::pfree(text.cast());
+        value
+    }
+}
+
+/// The declared SQL type of argument `n`: from the call expression when there is one,
+/// else from the catalog.
+///
+/// # Safety
+/// `fcinfo` is the live call's; `n` is in range.
+unsafe fn arg_type(fcinfo: FunctionCallInfo, n: usize) -> Oid {
+    // SAFETY: the live call's flinfo.
+    unsafe {
+        let flinfo = (*fcinfo).flinfo;
+        let from_call = pg_sys::get_fn_expr_argtype(flinfo, n as i32);
+        if from_call != pg_sys::InvalidOid {
+            return from_call;
+        }
+        let mut types: *mut Oid = std::ptr::null_mut();
+        let mut count = 0;
+        pg_sys::get_func_signature((*flinfo).fn_oid, &mut types, &mut count);
+        assert!(n < count as usize, "argument {n} of a function of {count}");
+        let declared = *types.add(n);
+        pg_sys::pfree(types.cast());
+        declared
+    }
+}
+
+/// The declared result type of the call's function (for a set, its element type).
+///
+/// # Safety
+/// `fcinfo` is the live call's.
+pub(crate) unsafe fn return_type(fcinfo: FunctionCallInfo) -> Oid {
+    // SAFETY: the live call's flinfo; a syscache lookup of the function itself.
+    unsafe { pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid) }
+}
+
+/// Argument `n`, whose Rust type is its text form (`&'a str`, or `Array<'a, &'a str>`
+/// for an array): the value's output function makes it `text` (or `text[]`) in the
+/// call's memory, which the Rust value borrows.
+///
+/// # Safety
+/// `fcinfo` is the live call's; `n` is in range, and `T` reads a text (or text array)
+/// datum.
+pub unsafe fn arg_text<'a, T: FromDatum + 'a>(fcinfo: FunctionCallInfo, n: usize) -> Option<T> {
+    // SAFETY: the live call's arguments; `n` is in range.
+    let arg = unsafe { pgrx::fcinfo::pg_get_nullable_datum(fcinfo, n) };
+    if arg.isnull {
+        return None;
+    }
+    let datum = arg.value;
+    // SAFETY: FFI on the live argument of its declared type; the text is palloc'd in the
+    // current (the call's) memory context.
+    let text = unsafe {
+        let declared = arg_type(fcinfo, n);
+        let base = pg_sys::getBaseType(declared);
+        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+        pg_sys::getTypeOutputInfo(base, &mut output, &mut varlena);
+        let form = pg_sys::OidOutputFunctionCall(output, datum);
+        let text = if pg_sys::get_element_type(base) != pg_sys::InvalidOid {
+            pg_sys::OidInputFunctionCall(Oid::from(pg_sys::F_ARRAY_IN), form, pg_sys::TEXTOID, -1)
+        } else {
+            Datum::from(pg_sys::cstring_to_text(form))
+        };
+        pg_sys::pfree(form.cast());
+        text
+    };
+    // SAFETY: a text or text[] datum, as `T` reads.
+    unsafe { T::from_datum(text, false) }
+}
