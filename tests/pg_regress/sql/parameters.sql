@@ -78,5 +78,5 @@ CALL minmax(NULL, 1);
 -- What PL/Rust cannot do is refused at CREATE, naming it.
 CREATE FUNCTION any_record() RETURNS record LANGUAGE plrust AS $$ Ok(None) $$;
 CREATE FUNCTION win() RETURNS int WINDOW LANGUAGE plrust AS $$ Ok(None) $$;
-CREATE FUNCTION bad_out(OUT a int, OUT b inet) LANGUAGE plrust AS $$ Ok(None) $$;
+CREATE FUNCTION bad_out(OUT a int, OUT b tsvector) LANGUAGE plrust AS $$ Ok(None) $$;
 CREATE FUNCTION unnamed_inout(INOUT int) LANGUAGE plrust AS $$ Ok(None) $$;

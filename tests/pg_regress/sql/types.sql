@@ -102,7 +102,7 @@ $$;
 SELECT sum_array(ARRAY[1,2,3]::int[]);
 
 -- Types outside this table are refused at CREATE time, naming the type.
-CREATE FUNCTION uses_inet(v inet) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
+CREATE FUNCTION uses_tsquery(v tsquery) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
 CREATE FUNCTION returns_money() RETURNS money LANGUAGE plrust AS $$ Ok(None) $$;
 \echo :LAST_ERROR_SQLSTATE
