@@ -25,6 +25,9 @@ pub struct Out {
     /// The declared type is a domain: check its constraints (`NOT NULL`, `CHECK`) on the
     /// value, NULL included, as PL/pgSQL does on return.
     pub domain: bool,
+    /// The value is a row (`PgHeapTuple`): it must be of the declared composite type, or
+    /// PostgreSQL would read it with another type's descriptor.
+    pub composite: bool,
 }
 
 impl Out {
@@ -33,11 +36,12 @@ impl Out {
         element: 0,
         reparse: false,
         domain: false,
+        composite: false,
     };
 
     /// True when the declared type must be looked up to finish the value.
     fn needs_declaration(&self) -> bool {
-        self.reparse || self.domain
+        self.reparse || self.domain || self.composite
     }
 }
 
@@ -66,6 +70,24 @@ pub(crate) unsafe fn finish(
         Some(d) => Some(unsafe { crate::returns::label_array(d, out.element) }),
         None => None,
     };
+    if let Some(d) = datum.filter(|_| out.composite) {
+        // SAFETY: a composite datum just built from a row (heap_copy_tuple_as_datum).
+        let row_type = unsafe {
+            pgrx::heap_tuple_header_get_type_id(d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>())
+        };
+        if row_type != base {
+            let name = crate::returns::type_name;
+            crate::log::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                format!(
+                    "the function returned a row of type {} where {} is declared",
+                    name(row_type),
+                    name(declared)
+                ),
+                None,
+            );
+        }
+    }
     if out.domain {
         // SAFETY: FFI; the value (or NULL) has the domain's base type. The check raises
         // an ERROR (23502, 23514) when a constraint fails; its cache goes in the current

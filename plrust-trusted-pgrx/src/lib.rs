@@ -15,6 +15,9 @@
 /// Everything a function body usually needs, imported by the generated code.
 pub mod prelude {
     pub use crate::datum::Array;
+    pub use crate::heap_tuple::{
+        AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgHeapTupleError, WhoAllocated,
+    };
     pub use crate::iter::{SetOfIterator, TableIterator};
     pub use crate::log::{PgLogLevel, PgSqlErrorCode};
     pub use crate::name;
@@ -24,8 +27,7 @@ pub mod prelude {
         SpiHeapTupleDataEntry, SpiTupleTable,
     };
     pub use crate::trigger::{
-        AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError,
-        PgTriggerLevel, PgTriggerOperation, PgTriggerWhen, WhoAllocated,
+        PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen,
     };
     pub use crate::TryFromDatumError;
     pub use crate::{
@@ -41,15 +43,16 @@ pub use iter::{SetOfIterator, TableIterator};
 pub use log::{PgLogLevel, PgSqlErrorCode};
 pub use spi::{PgBuiltInOids, PgOid, Spi};
 
-pub use trigger::{
-    AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgTrigger, PgTriggerError, PgTriggerLevel,
-    PgTriggerOperation, PgTriggerWhen, WhoAllocated,
+pub use heap_tuple::{
+    AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgHeapTupleError, WhoAllocated,
 };
+pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation, PgTriggerWhen};
 
 /// Why a value could not be read from or written to a row's column.
 pub use pgrx::datum::TryFromDatumError;
 
 mod declared;
+pub mod heap_tuple;
 pub mod iter;
 mod returns;
 pub mod spi;

@@ -269,6 +269,28 @@ pub unsafe fn ret_set<T: IntoDatum>(
     };
     // SAFETY: fcinfo is the live call's.
     let type_oid = unsafe { return_type(fcinfo) };
+    if out.composite {
+        // SAFETY: fcinfo is the live call's. A set of rows is stored as their columns.
+        let mut out_rows = unsafe { Materialized::begin(fcinfo, || composite_descriptor(fcinfo)) };
+        let desc = out_rows.desc;
+        for value in rows.into_iter().flatten() {
+            out_rows.put(|values, nulls| {
+                // SAFETY: just built, in the row context; checked to be of the declared
+                // row type, whose descriptor `desc` is.
+                unsafe {
+                    match finish(value.and_then(IntoDatum::into_datum), out, || type_oid) {
+                        Some(row) => deform(row, desc, values, nulls),
+                        // A NULL row: all its columns NULL, as PL/pgSQL returns it.
+                        None => {
+                            values.resize((*desc).natts as usize, Datum::from(0));
+                            nulls.resize((*desc).natts as usize, true);
+                        }
+                    }
+                }
+            });
+        }
+        return out_rows.finish(fcinfo);
+    }
     // SAFETY: fcinfo is the live call's; a one-column descriptor of the element type.
     let mut out_rows = unsafe { Materialized::begin(fcinfo, || single_column(type_oid)) };
     for value in rows.into_iter().flatten() {
@@ -280,6 +302,52 @@ pub unsafe fn ret_set<T: IntoDatum>(
         });
     }
     out_rows.finish(fcinfo)
+}
+
+/// The descriptor of the call's composite result type.
+///
+/// # Safety
+/// `fcinfo` is the live call's.
+unsafe fn composite_descriptor(fcinfo: FunctionCallInfo) -> pg_sys::TupleDesc {
+    let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+    // SAFETY: fcinfo is the live call's; the result descriptor is palloc'd for us.
+    let class = unsafe { pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut desc) };
+    if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE
+        && class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE_DOMAIN
+        || desc.is_null()
+    {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "function returning rows called in a context that does not say which row type",
+        );
+    }
+    desc
+}
+
+/// Append the columns of composite datum `row` (of the type `desc` describes).
+///
+/// # Safety
+/// `row` is a live composite datum of `desc`'s type.
+unsafe fn deform(
+    row: Datum,
+    desc: pg_sys::TupleDesc,
+    values: &mut Vec<Datum>,
+    nulls: &mut Vec<bool>,
+) {
+    // SAFETY: per the caller; the datum was just built, not toasted. The deformed
+    // values point into it, in the row context, until the row is stored.
+    unsafe {
+        let header = row.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>();
+        let mut tuple = pg_sys::HeapTupleData {
+            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+            t_data: header,
+            ..Default::default()
+        };
+        let natts = (*desc).natts as usize;
+        values.resize(natts, Datum::from(0));
+        nulls.resize(natts, true);
+        pg_sys::heap_deform_tuple(&mut tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+    }
 }
 
 /// `RETURNS TABLE (...)`, or `SETOF record` with OUT parameters: store every row.

@@ -94,8 +94,18 @@ impl Column {
     /// The glue's description of the column (`__glue::Out`).
     fn out(&self) -> TokenStream {
         let element = self.out.element.map(u32::from).unwrap_or(0);
-        let (reparse, domain) = (self.out.reparse, self.out.domain);
-        quote!(::pgrx::__glue::Out { element: #element, reparse: #reparse, domain: #domain })
+        let types::Out {
+            reparse,
+            domain,
+            composite,
+            ..
+        } = self.out;
+        quote!(::pgrx::__glue::Out {
+            element: #element,
+            reparse: #reparse,
+            domain: #domain,
+            composite: #composite
+        })
     }
 }
 
@@ -443,7 +453,8 @@ mod unit_tests {
             Kind::Other
         }
     }
-    const PLAIN: &str = "::pgrx::__glue::Out { element: 0u32, reparse: false, domain: false }";
+    const PLAIN: &str =
+        "::pgrx::__glue::Out { element: 0u32, reparse: false, domain: false, composite: false }";
 
     #[test]
     fn user_code_keeps_its_lines() {
@@ -535,7 +546,7 @@ mod unit_tests {
         assert!(
             has(
                 &g.lib_rs,
-                "ret_set(fcinfo, user::plrust_fn(), ::pgrx::__glue::Out { element: 25u32, reparse: false, domain: false })"
+                "ret_set(fcinfo, user::plrust_fn(), ::pgrx::__glue::Out { element: 25u32, reparse: false, domain: false, composite: false })"
             ),
             "{}",
             g.lib_rs

@@ -131,6 +131,7 @@ impl Catalog for SysCatalog {
         unsafe {
             match pg_sys::get_typtype(oid) as u8 {
                 pg_sys::TYPTYPE_ENUM => Kind::Enum,
+                pg_sys::TYPTYPE_COMPOSITE => Kind::Composite,
                 pg_sys::TYPTYPE_DOMAIN => Kind::Domain {
                     base: pg_sys::getBaseType(oid),
                 },

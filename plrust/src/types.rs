@@ -259,6 +259,8 @@ pub enum Kind {
         base: Oid,
     },
     Enum,
+    /// A named composite type or a table's row type.
+    Composite,
     /// An array of a user-defined type (an enum, a domain).
     Array {
         element: Oid,
@@ -276,6 +278,8 @@ pub struct Out {
     pub reparse: bool,
     /// The declared type is a domain: its constraints are checked on the value.
     pub domain: bool,
+    /// The value is a row, checked to be of the declared composite type.
+    pub composite: bool,
 }
 
 /// The Rust side of one SQL type.
@@ -312,8 +316,21 @@ impl Mapped {
                 // Each element needs its own input function (an enum label) or its
                 // constraints checked (a domain): array_in does both.
                 reparse: element.text || element.out.domain,
-                domain: false,
+                ..Out::default()
             },
+        }
+    }
+
+    fn row() -> Mapped {
+        Mapped {
+            out: Out {
+                composite: true,
+                ..Out::default()
+            },
+            ..Mapped::new(
+                "pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>",
+                "pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>",
+            )
         }
     }
 
@@ -349,8 +366,13 @@ pub fn map(oid: Oid, kind: &impl Fn(Oid) -> Kind) -> Option<Mapped> {
     if TEXT_FORM.iter().any(|t| t.2 == oid) {
         return Some(Mapped::array_of(&Mapped::text_form()));
     }
+    if oid == pg_sys::RECORDOID {
+        // An argument of any row type; a result needs to say which (refused by codegen).
+        return Some(Mapped::row());
+    }
     match kind(oid) {
         Kind::Enum => Some(Mapped::text_form()),
+        Kind::Composite => Some(Mapped::row()),
         Kind::Domain { base } => {
             let mut m = map(base, kind)?;
             m.out.domain = true;
@@ -359,8 +381,11 @@ pub fn map(oid: Oid, kind: &impl Fn(Oid) -> Kind) -> Option<Mapped> {
         Kind::Array { element } => {
             let e = map(element, kind)?;
             // An element that is itself an array (a domain over one) is not a Rust type
-            // PL/Rust has.
-            if e.out.element.is_some() || matches!(kind(element), Kind::Array { .. }) {
+            // PL/Rust has; nor, yet, is an array of rows.
+            if e.out.element.is_some()
+                || e.out.composite
+                || matches!(kind(element), Kind::Array { .. })
+            {
                 return None;
             }
             Some(Mapped::array_of(&e))
@@ -453,7 +478,6 @@ mod unit_tests {
     #[test]
     fn unmapped_types_are_none() {
         assert!(map(pg_sys::TSVECTOROID, &|_| Kind::Other).is_none());
-        assert!(map(pg_sys::RECORDOID, &|_| Kind::Other).is_none());
     }
 
     #[test]
@@ -486,6 +510,10 @@ mod unit_tests {
             90012 => Kind::Array {
                 element: Oid::from(90002),
             },
+            90005 => Kind::Composite,
+            90015 => Kind::Array {
+                element: Oid::from(90005),
+            },
             90004 => Kind::Domain {
                 base: pg_sys::INT4ARRAYOID,
             },
@@ -509,9 +537,8 @@ mod unit_tests {
             assert_eq!(
                 m.out,
                 Out {
-                    element: None,
                     reparse: true,
-                    domain: false
+                    ..Out::default()
                 }
             );
         }
@@ -530,9 +557,8 @@ mod unit_tests {
         assert_eq!(
             d.out,
             Out {
-                element: None,
-                reparse: false,
-                domain: true
+                domain: true,
+                ..Out::default()
             }
         );
         let over_enum = mapped(90003);
@@ -558,6 +584,19 @@ mod unit_tests {
         assert!(!domains.text && domains.out.reparse);
         // An array of a domain over an array: no Rust type.
         assert!(map(Oid::from(90014), &catalog).is_none());
-        assert!(map(pg_sys::RECORDOID, &catalog).is_none());
+        assert!(map(pg_sys::TSVECTORARRAYOID, &catalog).is_none());
+    }
+
+    #[test]
+    fn rows_are_heap_tuples_checked_for_their_type() {
+        for m in [mapped(90005), map(pg_sys::RECORDOID, &catalog).unwrap()] {
+            assert_eq!(
+                syn::parse2::<syn::Type>(m.ret).unwrap(),
+                ty("pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>")
+            );
+            assert!(m.out.composite && !m.text);
+        }
+        // Arrays of rows: not yet.
+        assert!(map(Oid::from(90015), &catalog).is_none());
     }
 }
