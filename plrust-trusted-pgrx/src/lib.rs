@@ -54,6 +54,7 @@ pub use pgrx::datum::TryFromDatumError;
 mod declared;
 pub mod heap_tuple;
 pub mod iter;
+mod memory;
 mod returns;
 pub mod spi;
 pub mod trigger;

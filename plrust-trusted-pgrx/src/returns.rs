@@ -66,10 +66,16 @@ unsafe fn single_column(type_oid: pg_sys::Oid) -> pg_sys::TupleDesc {
 
 /// The SQL name of a type, for messages.
 pub(crate) fn type_name(oid: pg_sys::Oid) -> String {
-    // SAFETY: format_type_be accepts any oid and returns a palloc'd C string.
-    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(oid)) }
-        .to_string_lossy()
-        .into_owned()
+    // SAFETY: format_type_be accepts any oid ("???" for an unknown one) and returns a
+    // palloc'd C string, copied, then freed.
+    unsafe {
+        let name = pg_sys::format_type_be(oid);
+        let text = std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned();
+        pg_sys::pfree(name.cast());
+        text
+    }
 }
 
 fn raise(code: PgSqlErrorCode, message: &str) -> ! {
@@ -121,18 +127,21 @@ pub unsafe fn ret_row<R: Row>(
         Ok(row) => row,
         Err(e) => crate::__glue::raise_body_error(e),
     };
+    if row.is_none() && !procedure {
+        // SAFETY: fcinfo is the live call's.
+        return unsafe { pgrx::fcinfo::pg_return_null(fcinfo) };
+    }
     let (mut values, mut nulls) = (Vec::with_capacity(R::WIDTH), Vec::with_capacity(R::WIDTH));
     // SAFETY: fcinfo is the live call's.
     let desc = unsafe { row_descriptor(fcinfo, R::WIDTH) };
     match row {
         // SAFETY: the call's row descriptor, of R::WIDTH columns (checked).
         Some(row) => unsafe { push_row(row, desc, outs, &mut values, &mut nulls) },
-        None if procedure => {
+        // A procedure (a function's NULL returned above).
+        None => {
             values.resize(R::WIDTH, Datum::from(0));
             nulls.resize(R::WIDTH, true);
         }
-        // SAFETY: fcinfo is the live call's.
-        None => return unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
     }
     // SAFETY: the descriptor has R::WIDTH attributes (checked), the arrays as many
     // entries; the tuple is formed in the current memory context, as a result must be.
@@ -208,19 +217,9 @@ impl Materialized {
         // A set of a million rows from an endless iterator must stay cancellable even
         // when the iterator is not the body's (a probe runs only in the body's code).
         crate::__glue::probe();
-        struct Restore(pg_sys::MemoryContext);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                // SAFETY: puts back the context that was current before `put` switched.
-                unsafe { pg_sys::CurrentMemoryContext = self.0 };
-            }
-        }
-        // SAFETY: the row context is ours, a child of the call's context.
-        let _restore = Restore(unsafe {
-            let previous = pg_sys::CurrentMemoryContext;
-            pg_sys::CurrentMemoryContext = self.row_context;
-            previous
-        });
+        // SAFETY: the row context is ours, a child of the call's context, deleted only in
+        // `finish`.
+        let _in = unsafe { crate::memory::InContext::enter(self.row_context) };
         self.values.clear();
         self.nulls.clear();
         build(&mut self.values, &mut self.nulls);

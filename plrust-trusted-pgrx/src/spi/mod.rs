@@ -637,17 +637,7 @@ fn error_status(status: i32) -> SpiError {
     }
 }
 
-/// The SQL name of a type, for messages.
-fn type_name(oid: pg_sys::Oid) -> String {
-    // SAFETY: FFI; format_type_be names unknown oids ("???") rather than fail.
-    let name = unsafe { pg_sys::format_type_be(oid) };
-    // SAFETY: a NUL-terminated palloc'd string, copied, then freed.
-    unsafe {
-        let text = CStr::from_ptr(name).to_string_lossy().into_owned();
-        pg_sys::pfree(name.cast());
-        text
-    }
-}
+use crate::returns::type_name;
 
 /// Can a value of type `from` be passed where `to` is expected, as it is (same
 /// representation)? Never to a pseudo-type: PostgreSQL counts everything binary-coercible

@@ -325,26 +325,7 @@ impl<T: for<'c> FromSql<'c>> Owned for T {}
 mod read {
     use super::*;
 
-    /// Switches to a memory context until dropped (also when unwinding).
-    struct InContext(pg_sys::MemoryContext);
-
-    impl InContext {
-        fn enter(memory: pg_sys::MemoryContext) -> InContext {
-            // SAFETY: the backend's current context, on its thread; `memory` is alive.
-            unsafe {
-                let old = pg_sys::CurrentMemoryContext;
-                pg_sys::CurrentMemoryContext = memory;
-                InContext(old)
-            }
-        }
-    }
-
-    impl Drop for InContext {
-        fn drop(&mut self) {
-            // SAFETY: restores the context current before enter().
-            unsafe { pg_sys::CurrentMemoryContext = self.0 };
-        }
-    }
+    use crate::memory::InContext;
 
     /// Read a non-NULL datum of type `oid` as a borrowed `T` (`&'c str`, `&'c [u8]`),
     /// after checking that `T` is that type (or one it is binary-coercible to). A
@@ -354,7 +335,8 @@ mod read {
         oid: pg_sys::Oid,
         memory: pg_sys::MemoryContext,
     ) -> Result<Option<T>> {
-        let _in = InContext::enter(memory);
+        // SAFETY: the connection's memory, alive while the connection is.
+        let _in = unsafe { InContext::enter(memory) };
         // SAFETY: the datum is a live, non-null value of type `oid` from a row of this
         // connection; try_from_datum checks `T` against `oid` before reading it.
         unsafe { T::try_from_datum(datum, false, oid) }.map_err(SpiError::DatumError)
@@ -402,7 +384,8 @@ mod read {
     ) -> Result<Option<T>> {
         let scratch = Scratch::new(memory);
         let value = {
-            let _in = InContext::enter(scratch.0);
+            // SAFETY: the scratch context, deleted only after this guard is dropped.
+            let _in = unsafe { InContext::enter(scratch.0) };
             // SAFETY: as in `borrowed`.
             unsafe { T::try_from_datum(datum, false, oid) }.map_err(SpiError::DatumError)
         };
@@ -411,9 +394,10 @@ mod read {
     }
 }
 
-/// Implements reading for owned types: [`FromSql`] and the scratch-context read.
-macro_rules! owned {
-    ($($t:ty),* $(,)?) => {$(
+/// Implements reading `$t` with `read::$how` (`owned`: copied out through a scratch
+/// context; `borrowed`: pointing into the connection's memory).
+macro_rules! read_as {
+    ($how:ident: $($t:ty),* $(,)?) => {$(
         impl<'c> FromSql<'c> for $t {}
         impl<'c> private::Read<'c> for $t {
             fn read(
@@ -421,36 +405,20 @@ macro_rules! owned {
                 oid: pg_sys::Oid,
                 memory: pg_sys::MemoryContext,
             ) -> Result<Option<Self>> {
-                read::owned(datum, oid, memory)
+                read::$how(datum, oid, memory)
             }
         }
     )*};
 }
 
-/// Implements reading for borrowed types, which point into the connection's memory.
-macro_rules! borrowed {
-    ($($t:ty),* $(,)?) => {$(
-        impl<'c> FromSql<'c> for $t {}
-        impl<'c> private::Read<'c> for $t {
-            fn read(
-                datum: pg_sys::Datum,
-                oid: pg_sys::Oid,
-                memory: pg_sys::MemoryContext,
-            ) -> Result<Option<Self>> {
-                read::borrowed(datum, oid, memory)
-            }
-        }
-    )*};
-}
-
-borrowed!(&'c str, &'c [u8]);
+read_as!(borrowed: &'c str, &'c [u8]);
 
 macro_rules! readable {
     ($($t:ty),* $(,)?) => {$(
-        owned!($t, Vec<$t>, Vec<Option<$t>>);
+        read_as!(owned: $t, Vec<$t>, Vec<Option<$t>>);
     )*};
 }
 
 super::sql_types!(readable);
 readable!(crate::Json, crate::JsonB);
-owned!(Vec<u8>);
+read_as!(owned: Vec<u8>);
