@@ -28,6 +28,9 @@ pub struct Out {
     /// The value is a row (`PgHeapTuple`): it must be of the declared composite type, or
     /// PostgreSQL would read it with another type's descriptor.
     pub composite: bool,
+    /// The value is an array of rows (built as an array of `record`): each row must be of
+    /// the declared element type, which then labels the array.
+    pub rows: bool,
 }
 
 impl Out {
@@ -37,11 +40,12 @@ impl Out {
         reparse: false,
         domain: false,
         composite: false,
+        rows: false,
     };
 
     /// True when the declared type must be looked up to finish the value.
     fn needs_declaration(&self) -> bool {
-        self.reparse || self.domain || self.composite
+        self.reparse || self.domain || self.composite || self.rows
     }
 }
 
@@ -70,23 +74,25 @@ pub(crate) unsafe fn finish(
         Some(d) => Some(unsafe { crate::returns::label_array(d, out.element) }),
         None => None,
     };
-    if let Some(d) = datum.filter(|_| out.composite) {
+    let checked = match datum {
         // SAFETY: a composite datum just built from a row (heap_copy_tuple_as_datum).
-        let row_type = unsafe {
-            pgrx::heap_tuple_header_get_type_id(d.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>())
-        };
-        if row_type != base {
-            let name = crate::returns::type_name;
-            crate::log::raise(
-                pgrx::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                format!(
-                    "the function returned a row of type {} where {} is declared",
-                    name(row_type),
-                    name(declared)
-                ),
-                None,
-            );
-        }
+        Some(d) if out.composite => unsafe { check_row(d, base) },
+        // SAFETY: an array of rows just built by into_datum (not toasted); the declared
+        // type is an array type (or a domain over one).
+        Some(d) if out.rows => unsafe { check_rows(d, pg_sys::get_element_type(base)) },
+        _ => Ok(()),
+    };
+    if let Err(row_type) = checked {
+        let name = crate::returns::type_name;
+        crate::log::raise(
+            pgrx::PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+            format!(
+                "the function returned a row of type {} where {} is declared",
+                name(row_type),
+                name(declared)
+            ),
+            None,
+        );
     }
     if out.domain {
         // SAFETY: FFI; the value (or NULL) has the domain's base type. The check raises
@@ -103,6 +109,61 @@ pub(crate) unsafe fn finish(
         };
     }
     datum
+}
+
+/// `Err(its type)` unless composite datum `row` is of row type `expected`.
+///
+/// # Safety
+/// `row` is a composite datum, not toasted.
+pub(crate) unsafe fn check_row(row: Datum, expected: Oid) -> Result<(), Oid> {
+    // SAFETY: per the caller, a heap tuple header whose type id is set.
+    let row_type = unsafe {
+        pgrx::heap_tuple_header_get_type_id(row.cast_mut_ptr::<pg_sys::HeapTupleHeaderData>())
+    };
+    if row_type == expected {
+        Ok(())
+    } else {
+        Err(row_type)
+    }
+}
+
+/// Check every row of `array` (an array of `record` built from `PgHeapTuple`s) to be of
+/// row type `element` (`Err(the first other type)`), then label the array with it, so it
+/// is a value of `element[]`.
+///
+/// # Safety
+/// `array` was just built by `makeArrayResult` in the current memory context (not
+/// toasted, writable); `element` is a composite type.
+pub(crate) unsafe fn check_rows(array: Datum, element: Oid) -> Result<(), Oid> {
+    let array = array.cast_mut_ptr::<pg_sys::ArrayType>();
+    // SAFETY: FFI on the live array per the caller; the element arrays are palloc'd in
+    // the current memory context and freed here.
+    unsafe {
+        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+        pg_sys::get_typlenbyvalalign((*array).elemtype, &mut len, &mut byval, &mut align);
+        let mut rows: *mut Datum = std::ptr::null_mut();
+        let mut nulls: *mut bool = std::ptr::null_mut();
+        let mut count = 0;
+        pg_sys::deconstruct_array(
+            array,
+            (*array).elemtype,
+            len.into(),
+            byval,
+            align,
+            &mut rows,
+            &mut nulls,
+            &mut count,
+        );
+        let checked = (0..count as usize)
+            .filter(|&i| !*nulls.add(i))
+            .try_for_each(|i| check_row(*rows.add(i), element));
+        pg_sys::pfree(rows.cast());
+        pg_sys::pfree(nulls.cast());
+        if checked.is_ok() {
+            (*array).elemtype = element;
+        }
+        checked
+    }
 }
 
 /// A text (or array) datum built from the Rust value, as a value of `base` by way of its

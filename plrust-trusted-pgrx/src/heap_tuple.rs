@@ -115,6 +115,18 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         }
     }
 
+    /// A copy of the row in the current memory context, which the body's values live no
+    /// longer than (it is the call's, also inside `Spi::connect`), so it may take any
+    /// lifetime a value of the body can have.
+    pub(crate) fn detach<'b>(self) -> PgHeapTuple<'b, A> {
+        let datum = self
+            .into_datum()
+            .expect("a row is seen only after it is copied");
+        // SAFETY: a composite datum into_datum just copied into the current memory context.
+        let row = unsafe { pgrx::heap_tuple::PgHeapTuple::from_composite_datum(datum) };
+        PgHeapTuple::from_rust(row)
+    }
+
     /// How many columns the row has (dropped columns included).
     pub fn len(&self) -> usize {
         with_row!(self, row => row.len())
@@ -140,7 +152,11 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
     where
         T: FromDatum + IntoDatum + UnboxDatum<As<'tup> = T> + 'tup,
     {
-        with_row!(self, row => row.get_by_name(name))
+        let index = with_row!(self, row => row.get_attribute_by_name(name).map(|(i, _)| i));
+        let Some(index) = index else {
+            return Err(TryFromDatumError::NoSuchAttributeName(name.to_owned()));
+        };
+        self.get_by_index(index)
     }
 
     /// The value of column `index` (the first column is 1), as [`get_by_name`](Self::get_by_name).
@@ -151,7 +167,25 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
     where
         T: FromDatum + IntoDatum + UnboxDatum<As<'tup> = T> + 'tup,
     {
+        if T::type_oid() == pg_sys::RECORDOID {
+            // pgrx reads any column as a row when asked for one (a row's type is in its
+            // header): an `int4` would be taken for a pointer. Only a row column is.
+            let column = self.column_type(index)?;
+            // SAFETY: FFI, a catalog lookup of the column's type.
+            if !unsafe { pg_sys::type_is_rowtype(column) } {
+                return Err(incompatible::<T>(T::type_oid(), column));
+            }
+        }
         with_row!(self, row => row.get_by_index(index))
+    }
+
+    /// The type of column `index`, which must be one the row has (not dropped).
+    fn column_type(&self, index: NonZeroUsize) -> Result<pg_sys::Oid, TryFromDatumError> {
+        with_row!(self, row => row
+            .get_attribute_by_index(index)
+            .filter(|att| !att.attisdropped)
+            .map(|att| att.atttypid))
+        .ok_or(TryFromDatumError::NoSuchAttributeNumber(index))
     }
 
     /// Set column `name` to `value` (`None`: NULL); an error when there is no such column
@@ -187,6 +221,23 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
             // SAFETY: into_datum just built this text[] in the current memory context.
             datum = Some(unsafe { crate::returns::label_array(d, pg_sys::VARCHAROID.into()) });
         }
+        // A row (or an array of rows) goes into a column of a row type only when it is a
+        // row of that type: the column's readers use that type's descriptor.
+        let checked = match datum {
+            // SAFETY: into_datum of a `PgHeapTuple` just built this composite datum.
+            Some(d) if T::type_oid() == pg_sys::RECORDOID => unsafe {
+                crate::declared::check_row(d, column)
+            },
+            // SAFETY: into_datum of a `Vec` of rows just built this array of record;
+            // `check_type` made sure the column is an array of a composite type.
+            Some(d) if T::type_oid() == pg_sys::RECORDARRAYOID => unsafe {
+                crate::declared::check_rows(d, pg_sys::get_element_type(column))
+            },
+            _ => Ok(()),
+        };
+        if let Err(row_type) = checked {
+            return Err(incompatible::<T>(row_type, column));
+        }
         // SAFETY: `check_type` made sure the datum has the column's exact type (or text
         // for varchar, the same representation): pgrx's own check would refuse a
         // `varchar[]` column for a `Vec<Option<String>>` and accept an `i64` for `int4`.
@@ -200,27 +251,34 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         &self,
         index: NonZeroUsize,
     ) -> Result<pg_sys::Oid, TryFromDatumError> {
-        let column = with_row!(self, row => row
-            .get_attribute_by_index(index)
-            .filter(|att| !att.attisdropped)
-            .map(|att| att.atttypid));
-        let Some(column) = column else {
-            return Err(TryFromDatumError::NoSuchAttributeNumber(index));
-        };
+        let column = self.column_type(index)?;
         let rust = T::type_oid();
-        // A Rust `String` is a text datum, the representation of varchar too.
+        // SAFETY: FFI, catalog lookups of the column's type.
+        let composite =
+            |oid| unsafe { pg_sys::get_typtype(oid) } == pg_sys::TYPTYPE_COMPOSITE as i8;
+        // A Rust `String` is a text datum, the representation of varchar too. A row (or an
+        // array of them) is `record` to Rust; `set_by_index` checks its own type.
         let same = rust == column
             || (rust == pg_sys::TEXTOID && column == pg_sys::VARCHAROID)
-            || (rust == pg_sys::TEXTARRAYOID && column == pg_sys::VARCHARARRAYOID);
+            || (rust == pg_sys::TEXTARRAYOID && column == pg_sys::VARCHARARRAYOID)
+            || (rust == pg_sys::RECORDOID && composite(column))
+            || (rust == pg_sys::RECORDARRAYOID
+                // SAFETY: FFI, a catalog lookup of the column's type.
+                && composite(unsafe { pg_sys::get_element_type(column) }));
         if same {
             return Ok(column);
         }
-        Err(TryFromDatumError::IncompatibleTypes {
-            rust_type: std::any::type_name::<T>(),
-            rust_oid: rust,
-            datum_type: crate::returns::type_name(column),
-            datum_oid: column,
-        })
+        Err(incompatible::<T>(rust, column))
+    }
+}
+
+/// The error for a value of Rust type `T` (SQL type `rust`) where `column` is.
+fn incompatible<T>(rust: pg_sys::Oid, column: pg_sys::Oid) -> TryFromDatumError {
+    TryFromDatumError::IncompatibleTypes {
+        rust_type: std::any::type_name::<T>(),
+        rust_oid: rust,
+        datum_type: crate::returns::type_name(column),
+        datum_oid: column,
     }
 }
 
@@ -239,6 +297,26 @@ impl<A: WhoAllocated> FromDatum for PgHeapTuple<'_, A> {
     }
 }
 
+/// A row in an array (`Array<'a, PgHeapTuple<'a>>`, an array of rows argument) or in
+/// another row's column.
+// SAFETY: `unbox` reads a composite datum, as the array or row holding it promises.
+unsafe impl UnboxDatum for PgHeapTuple<'_, Allocated> {
+    type As<'src>
+        = PgHeapTuple<'src, Allocated>
+    where
+        Self: 'src;
+
+    unsafe fn unbox<'src>(datum: pgrx::datum::Datum<'src>) -> Self::As<'src>
+    where
+        Self: 'src,
+    {
+        // SAFETY: per the trait's contract, a non-NULL composite datum.
+        let row =
+            unsafe { pgrx::heap_tuple::PgHeapTuple::from_composite_datum(datum.sans_lifetime()) };
+        PgHeapTuple::from_rust(row)
+    }
+}
+
 /// A composite result: a datum of the row's own type (the glue checks it against the
 /// declared type).
 impl<A: WhoAllocated> IntoDatum for PgHeapTuple<'_, A> {
@@ -252,5 +330,12 @@ impl<A: WhoAllocated> IntoDatum for PgHeapTuple<'_, A> {
 
     fn type_oid() -> pg_sys::Oid {
         pg_sys::RECORDOID
+    }
+
+    /// Any row type: a row's type is in its header, and each path that reads or stores
+    /// one checks it against the declared type.
+    fn is_compatible_with(other: pg_sys::Oid) -> bool {
+        // SAFETY: FFI, a catalog lookup.
+        other == pg_sys::RECORDOID || unsafe { pg_sys::type_is_rowtype(other) }
     }
 }

@@ -288,6 +288,18 @@ pub mod datum {
         }
     }
 
+    impl<'mcx> Array<'mcx, crate::PgHeapTuple<'mcx, crate::AllocatedByRust>> {
+        /// The rows of an array of rows, `None` for each NULL, each copied out of the
+        /// array so that it can be kept, changed and returned (`iter` lends rows that
+        /// live only as long as the array).
+        pub fn to_rows(&self) -> Vec<Option<crate::PgHeapTuple<'mcx, crate::AllocatedByRust>>> {
+            self.0
+                .iter()
+                .map(|row| row.map(crate::PgHeapTuple::detach))
+                .collect()
+        }
+    }
+
     impl<T: pgrx::array::Scalar> Array<'_, T> {
         /// The elements as a slice, without copying; an error if any element is NULL.
         pub fn as_slice(&self) -> Result<&[T], ArraySliceError> {
@@ -313,6 +325,51 @@ pub mod datum {
     {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             std::fmt::Debug::fmt(&self.0, f)
+        }
+    }
+
+    // SAFETY: pgrx's own array unboxing, wrapped.
+    unsafe impl<T: FromDatum + UnboxDatum> UnboxDatum for Array<'_, T> {
+        type As<'src>
+            = Array<'src, T>
+        where
+            Self: 'src;
+
+        unsafe fn unbox<'src>(datum: pgrx::datum::Datum<'src>) -> Array<'src, T>
+        where
+            Self: 'src,
+        {
+            // SAFETY: forwarded unchanged from our caller, who upholds the contract.
+            Array(unsafe { pgrx::datum::Array::<T>::unbox(datum) })
+        }
+    }
+
+    /// An array read from a row's column (`get_by_name`), or stored in one
+    /// (`set_by_name`): the stored value is a copy.
+    impl<T: pgrx::datum::IntoDatum> pgrx::datum::IntoDatum for Array<'_, T> {
+        fn into_datum(self) -> Option<pg_sys::Datum> {
+            let datum = self.0.into_datum()?;
+            // SAFETY: FFI on a live array datum; the copy (flat, not toasted) is palloc'd
+            // in the current memory context, so the glue may label it as its own.
+            Some(pg_sys::Datum::from(unsafe {
+                pg_sys::pg_detoast_datum_copy(datum.cast_mut_ptr())
+            }))
+        }
+
+        fn type_oid() -> pg_sys::Oid {
+            // SAFETY: FFI, a catalog lookup.
+            unsafe { pg_sys::get_array_type(T::type_oid()) }
+        }
+
+        /// The array of `T`'s type; an array of rows is compatible with any array of a
+        /// row type (each row's type is in its header).
+        fn is_compatible_with(other: pg_sys::Oid) -> bool {
+            if other == Self::type_oid() {
+                return true;
+            }
+            // SAFETY: FFI, catalog lookups.
+            T::type_oid() == pg_sys::RECORDOID
+                && unsafe { pg_sys::type_is_rowtype(pg_sys::get_element_type(other)) }
         }
     }
 

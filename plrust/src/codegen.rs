@@ -98,13 +98,15 @@ impl Column {
             reparse,
             domain,
             composite,
+            rows,
             ..
         } = self.out;
         quote!(::pgrx::__glue::Out {
             element: #element,
             reparse: #reparse,
             domain: #domain,
-            composite: #composite
+            composite: #composite,
+            rows: #rows
         })
     }
 }
@@ -454,7 +456,7 @@ mod unit_tests {
         }
     }
     const PLAIN: &str =
-        "::pgrx::__glue::Out { element: 0u32, reparse: false, domain: false, composite: false }";
+        "::pgrx::__glue::Out { element: 0u32, reparse: false, domain: false, composite: false, rows: false }";
 
     #[test]
     fn user_code_keeps_its_lines() {
@@ -546,7 +548,7 @@ mod unit_tests {
         assert!(
             has(
                 &g.lib_rs,
-                "ret_set(fcinfo, user::plrust_fn(), ::pgrx::__glue::Out { element: 25u32, reparse: false, domain: false, composite: false })"
+                "ret_set(fcinfo, user::plrust_fn(), ::pgrx::__glue::Out { element: 25u32, reparse: false, domain: false, composite: false, rows: false })"
             ),
             "{}",
             g.lib_rs

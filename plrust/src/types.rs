@@ -280,6 +280,8 @@ pub struct Out {
     pub domain: bool,
     /// The value is a row, checked to be of the declared composite type.
     pub composite: bool,
+    /// The value is an array of rows, each checked to be of the declared element type.
+    pub rows: bool,
 }
 
 /// The Rust side of one SQL type.
@@ -316,6 +318,7 @@ impl Mapped {
                 // Each element needs its own input function (an enum label) or its
                 // constraints checked (a domain): array_in does both.
                 reparse: element.text || element.out.domain,
+                rows: element.out.composite,
                 ..Out::default()
             },
         }
@@ -381,9 +384,10 @@ pub fn map(oid: Oid, kind: &impl Fn(Oid) -> Kind) -> Option<Mapped> {
         Kind::Array { element } => {
             let e = map(element, kind)?;
             // An element that is itself an array (a domain over one) is not a Rust type
-            // PL/Rust has; nor, yet, is an array of rows.
+            // PL/Rust has; nor is an array of a domain over rows (its elements would
+            // be checked through their text form, which cannot tell two row types apart).
             if e.out.element.is_some()
-                || e.out.composite
+                || (e.out.composite && e.out.domain)
                 || matches!(kind(element), Kind::Array { .. })
             {
                 return None;
@@ -514,6 +518,12 @@ mod unit_tests {
             90015 => Kind::Array {
                 element: Oid::from(90005),
             },
+            90006 => Kind::Domain {
+                base: Oid::from(90005),
+            },
+            90016 => Kind::Array {
+                element: Oid::from(90006),
+            },
             90004 => Kind::Domain {
                 base: pg_sys::INT4ARRAYOID,
             },
@@ -596,7 +606,18 @@ mod unit_tests {
             );
             assert!(m.out.composite && !m.text);
         }
-        // Arrays of rows: not yet.
-        assert!(map(Oid::from(90015), &catalog).is_none());
+        let rows = mapped(90015);
+        assert_eq!(
+            syn::parse2::<syn::Type>(rows.arg).unwrap(),
+            ty("Array<'a, pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>>")
+        );
+        assert_eq!(
+            syn::parse2::<syn::Type>(rows.ret).unwrap(),
+            ty("Vec<Option<pgrx::PgHeapTuple<'a, pgrx::AllocatedByRust>>>")
+        );
+        assert!(rows.out.rows && !rows.out.composite && !rows.out.reparse);
+        // A domain over a row is a row; an array of such domains is refused.
+        assert!(mapped(90006).out.composite && mapped(90006).out.domain);
+        assert!(map(Oid::from(90016), &catalog).is_none());
     }
 }

@@ -360,6 +360,8 @@ fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
         crate::__glue::reraise_pending();
     }
     let read_only = crate::__glue::call_is_read_only();
+    // SAFETY: reading the backend's current memory context, on its only thread.
+    let caller = unsafe { pg_sys::CurrentMemoryContext };
     // SAFETY: FFI. SPI_connect succeeds or raises an ERROR (a panic here).
     let status = unsafe { pg_sys::SPI_connect() };
     if status != pg_sys::SPI_OK_CONNECT as i32 {
@@ -376,9 +378,17 @@ fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
         // tables visible to this connection's queries by name, as in PL/pgSQL.
         unsafe { pg_sys::SPI_register_trigger_data(trigger) };
     }
-    // SAFETY: reading the backend's current memory context (SPI_connect just made it the
-    // connection's "SPI Proc" context), on its only thread.
-    let memory = unsafe { pg_sys::CurrentMemoryContext };
+    // SAFETY: SPI_connect just made the connection's "SPI Proc" context current; we make
+    // the caller's current again. What the body makes inside the closure in the current
+    // memory context (a row it changes, an array a row column detoasts) may outlive the
+    // connection, whose memory SPI_finish deletes; what borrows the connection is made
+    // in `memory` by name. SPI's own functions switch contexts themselves, and
+    // SPI_finish makes `caller` current again.
+    let memory = unsafe {
+        let memory = pg_sys::CurrentMemoryContext;
+        pg_sys::CurrentMemoryContext = caller;
+        memory
+    };
     let result = f(Conn {
         depth,
         memory,
@@ -455,7 +465,11 @@ impl<'c> SpiClient<'c> {
         args: impl SpiArgs,
     ) -> Result<SpiTupleTable<'c>> {
         self.conn.ready()?;
-        let args = args.bind()?;
+        let args = {
+            // SAFETY: the connection's memory, alive while the connection is.
+            let _in = unsafe { crate::memory::InContext::enter(self.conn.memory) };
+            args.bind()?
+        };
         let limit = limit.unwrap_or(0).max(0);
         let status = match query.source()? {
             Source::Text(text) => {
@@ -545,7 +559,11 @@ impl<'c> SpiClient<'c> {
         args: impl SpiArgs,
     ) -> Result<SpiCursor<'c>> {
         self.conn.ready()?;
-        let args = args.bind()?;
+        let args = {
+            // SAFETY: the connection's memory, alive while the connection is.
+            let _in = unsafe { crate::memory::InContext::enter(self.conn.memory) };
+            args.bind()?
+        };
         let portal = match query.source()? {
             Source::Text(text) => {
                 let (mut types, mut values, nulls) = unzip_with_types(&args);
@@ -670,7 +688,7 @@ mod private {
     }
 
     /// Arguments as SPI takes them: each value's type, and the value (made in the
-    /// current memory context, the connection's) or NULL.
+    /// current memory context, which the caller makes the connection's) or NULL.
     pub trait Args {
         fn bind(self) -> Result<Vec<(pg_sys::Oid, Option<pg_sys::Datum>)>>;
     }

@@ -371,6 +371,27 @@ CREATE FUNCTION spi_reread(times int) RETURNS text STRICT LANGUAGE plrust AS $$
 $$;
 SELECT spi_reread(20);
 
+-- Use after free: a row changed inside `Spi::connect` outlives the connection, whose
+-- memory SPI_finish deletes. The body's values are made in the call's memory, not the
+-- connection's: the row is intact after a second connection reuses that memory.
+CREATE TYPE spi.pair AS (a int4, b text);
+CREATE FUNCTION spi_row_outlives() RETURNS spi.pair LANGUAGE plrust AS $$
+    let mut row = PgHeapTuple::new_composite_type("spi.pair")?;
+    Spi::connect(|_| {
+        row.set_by_name("a", 42)?;
+        row.set_by_name("b", "made inside the connection".to_string())
+    })?;
+    Spi::connect(|client| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let mut other = PgHeapTuple::new_composite_type("spi.pair")?;
+        other.set_by_name("a", -1)?;
+        other.set_by_name("b", "x".repeat(300))?;
+        client.select("SELECT repeat('y', 1000)", None, &[])?;
+        Ok(())
+    })?;
+    Ok(Some(row))
+$$;
+SELECT spi_row_outlives();
+
 -- Privileges are the caller's: an ordinary role cannot read what it may not.
 CREATE ROLE spi_reader;
 GRANT USAGE ON SCHEMA spi TO spi_reader;
