@@ -111,6 +111,98 @@ pub(crate) unsafe fn finish(
     datum
 }
 
+/// Built-in types a body reads and writes in their text form; the list is
+/// `plrust::types::TEXT_FORM`'s (enums are seen so too).
+const TEXT_FORM: [Oid; 5] = [
+    pg_sys::NAMEOID,
+    pg_sys::INETOID,
+    pg_sys::CIDROID,
+    pg_sys::MACADDROID,
+    pg_sys::MACADDR8OID,
+];
+
+/// True when a body sees values of `base` (not a domain) as text.
+fn is_text_form(base: Oid) -> bool {
+    // SAFETY: FFI, a catalog lookup.
+    TEXT_FORM.contains(&base) || unsafe { pg_sys::type_is_enum(base) }
+}
+
+/// Make `datum`, just built by `into_datum` from a Rust value whose type maps to SQL type
+/// `rust`, a value of SQL type `target`, where a column or a polymorphic result says
+/// which type it must be. `Err(a type)`: it cannot be (the value's type, or the type of
+/// a row in it); a domain's failed constraint is an ERROR.
+///
+/// Fits: the same type; `text` as `varchar` (the same representation; arrays relabelled);
+/// a row, or an array of rows, of the target's row type; text as an enum or another text
+/// form type (through its input function, which checks it); and any of these as a domain
+/// over the type, whose constraints are then checked.
+///
+/// # Safety
+/// `datum` was just built in the current memory context by `into_datum` of a Rust type
+/// whose `type_oid()` is `rust`.
+pub(crate) unsafe fn fit(
+    datum: Option<Datum>,
+    rust: Oid,
+    target: Oid,
+) -> Result<Option<Datum>, Oid> {
+    // SAFETY: FFI, catalog lookups.
+    let (base, element) = unsafe {
+        let base = pg_sys::getBaseType(target);
+        (base, pg_sys::get_element_type(base))
+    };
+    // SAFETY: FFI, catalog lookups.
+    let is_row = |oid| oid != pg_sys::InvalidOid && unsafe { pg_sys::type_is_rowtype(oid) };
+    let text_form_array = element != pg_sys::InvalidOid && is_text_form(element);
+    enum How {
+        AsIs,
+        Label,
+        Row,
+        Rows,
+        Reparse,
+    }
+    let how = if rust == base || (rust == pg_sys::TEXTOID && base == pg_sys::VARCHAROID) {
+        How::AsIs
+    } else if rust == pg_sys::TEXTARRAYOID && base == pg_sys::VARCHARARRAYOID {
+        How::Label
+    } else if rust == pg_sys::RECORDOID && is_row(base) {
+        How::Row
+    } else if rust == pg_sys::RECORDARRAYOID && is_row(element) {
+        How::Rows
+    } else if (rust == pg_sys::TEXTOID && is_text_form(base))
+        || (rust == pg_sys::TEXTARRAYOID && text_form_array)
+    {
+        How::Reparse
+    } else {
+        return Err(rust);
+    };
+    let fitted = match datum {
+        None => None,
+        // SAFETY (all arms): per the caller, `d` was just built in the current memory
+        // context from a Rust value of SQL type `rust`, and is ours to relabel.
+        Some(d) => Some(match how {
+            How::AsIs => d,
+            How::Label => unsafe { crate::returns::label_array(d, pg_sys::VARCHAROID.into()) },
+            How::Row => unsafe { check_row(d, base) }.map(|()| d)?,
+            How::Rows => unsafe { check_rows(d, element) }.map(|()| d)?,
+            How::Reparse => unsafe { reparse(d, base) },
+        }),
+    };
+    if base != target {
+        // SAFETY: FFI; the value (or NULL) has the domain's base type. A failed
+        // constraint is an ERROR (23502, 23514).
+        unsafe {
+            pg_sys::domain_check(
+                fitted.unwrap_or(Datum::from(0)),
+                fitted.is_none(),
+                target,
+                std::ptr::null_mut(),
+                pg_sys::CurrentMemoryContext,
+            )
+        };
+    }
+    Ok(fitted)
+}
+
 /// `Err(its type)` unless composite datum `row` is of row type `expected`.
 ///
 /// # Safety

@@ -1,8 +1,9 @@
 //! Rows: a table's row in a trigger (`trigger.new()`, `trigger.old()`), a composite
 //! argument (a named composite type, a table's row type, or `record`), and a composite
 //! result (`PgHeapTuple::new_composite_type("dog")`). Read columns with `get_by_name`,
-//! change them with `set_by_name`: a value goes in only when its Rust type's SQL type is
-//! exactly the column's.
+//! change them with `set_by_name`: a value goes in only when it fits the column's type as
+//! a result fits a declared type (the same type; a row of the column's row type; a label
+//! of its enum; a domain's constraints met; see `declared::fit`).
 
 use std::num::NonZeroUsize;
 
@@ -208,7 +209,11 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         index: NonZeroUsize,
         value: T,
     ) -> Result<(), TryFromDatumError> {
-        let column = self.check_type::<T>(index)?;
+        let column = self.column_type(index)?;
+        // SAFETY: into_datum just built the datum in the current memory context from a
+        // `T`, whose SQL type is `T::type_oid()`.
+        let datum = unsafe { crate::declared::fit(value.into_datum(), T::type_oid(), column) }
+            .map_err(|rust| incompatible::<T>(rust, column))?;
         self.row = match std::mem::replace(&mut self.row, Row::Copying) {
             Row::Postgres(row) => Row::Rust(row.into_owned()),
             row => row,
@@ -216,59 +221,11 @@ impl<'a, A: WhoAllocated> PgHeapTuple<'a, A> {
         let Row::Rust(row) = &mut self.row else {
             unreachable!("copied above")
         };
-        let mut datum = value.into_datum();
-        if let Some(d) = datum.filter(|_| column == pg_sys::VARCHARARRAYOID) {
-            // SAFETY: into_datum just built this text[] in the current memory context.
-            datum = Some(unsafe { crate::returns::label_array(d, pg_sys::VARCHAROID.into()) });
-        }
-        // A row (or an array of rows) goes into a column of a row type only when it is a
-        // row of that type: the column's readers use that type's descriptor.
-        let checked = match datum {
-            // SAFETY: into_datum of a `PgHeapTuple` just built this composite datum.
-            Some(d) if T::type_oid() == pg_sys::RECORDOID => unsafe {
-                crate::declared::check_row(d, column)
-            },
-            // SAFETY: into_datum of a `Vec` of rows just built this array of record;
-            // `check_type` made sure the column is an array of a composite type.
-            Some(d) if T::type_oid() == pg_sys::RECORDARRAYOID => unsafe {
-                crate::declared::check_rows(d, pg_sys::get_element_type(column))
-            },
-            _ => Ok(()),
-        };
-        if let Err(row_type) = checked {
-            return Err(incompatible::<T>(row_type, column));
-        }
-        // SAFETY: `check_type` made sure the datum has the column's exact type (or text
-        // for varchar, the same representation): pgrx's own check would refuse a
-        // `varchar[]` column for a `Vec<Option<String>>` and accept an `i64` for `int4`.
+        // SAFETY: `fit` made the datum a value of the column's type: pgrx's own check
+        // would refuse a `varchar[]` column for a `Vec<Option<String>>` and accept an
+        // `i64` for `int4`.
         unsafe { row.set_by_index_unchecked(index, datum) };
         Ok(())
-    }
-
-    /// Column `index`'s type, checked against `T` exactly (pgrx would also store an `i64`
-    /// into an `int4` column, cutting it).
-    fn check_type<T: IntoDatum>(
-        &self,
-        index: NonZeroUsize,
-    ) -> Result<pg_sys::Oid, TryFromDatumError> {
-        let column = self.column_type(index)?;
-        let rust = T::type_oid();
-        // SAFETY: FFI, catalog lookups of the column's type.
-        let composite =
-            |oid| unsafe { pg_sys::get_typtype(oid) } == pg_sys::TYPTYPE_COMPOSITE as i8;
-        // A Rust `String` is a text datum, the representation of varchar too. A row (or an
-        // array of them) is `record` to Rust; `set_by_index` checks its own type.
-        let same = rust == column
-            || (rust == pg_sys::TEXTOID && column == pg_sys::VARCHAROID)
-            || (rust == pg_sys::TEXTARRAYOID && column == pg_sys::VARCHARARRAYOID)
-            || (rust == pg_sys::RECORDOID && composite(column))
-            || (rust == pg_sys::RECORDARRAYOID
-                // SAFETY: FFI, a catalog lookup of the column's type.
-                && composite(unsafe { pg_sys::get_element_type(column) }));
-        if same {
-            return Ok(column);
-        }
-        Err(incompatible::<T>(rust, column))
     }
 }
 

@@ -14,6 +14,7 @@
 
 /// Everything a function body usually needs, imported by the generated code.
 pub mod prelude {
+    pub use crate::any::{AnyArray, AnyElement};
     pub use crate::datum::Array;
     pub use crate::heap_tuple::{
         AllocatedByPostgres, AllocatedByRust, PgHeapTuple, PgHeapTupleError, WhoAllocated,
@@ -39,6 +40,7 @@ pub mod prelude {
     };
 }
 
+pub use any::{AnyArray, AnyElement};
 pub use iter::{SetOfIterator, TableIterator};
 pub use log::{PgLogLevel, PgSqlErrorCode};
 pub use spi::{PgBuiltInOids, PgOid, Spi};
@@ -51,6 +53,7 @@ pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation,
 /// Why a value could not be read from or written to a row's column.
 pub use pgrx::datum::TryFromDatumError;
 
+pub mod any;
 mod declared;
 pub mod heap_tuple;
 pub mod iter;
@@ -855,6 +858,27 @@ pub mod __glue {
         match unsafe {
             crate::declared::finish(datum, out, || crate::declared::return_type(fcinfo))
         } {
+            Some(datum) => datum,
+            // SAFETY: fcinfo is the live call's (caller's promise).
+            None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
+        }
+    }
+
+    /// As [`ret`], for a polymorphic result (`anyelement`, ...): the value must be of
+    /// the type the call resolved the result to (42804).
+    ///
+    /// # Safety
+    /// As [`ret`]; the function's result type is polymorphic.
+    pub unsafe fn ret_any(
+        fcinfo: FunctionCallInfo,
+        result: BodyResult<crate::AnyElement<'_>>,
+    ) -> Datum {
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => raise_body_error(e),
+        };
+        // SAFETY: fcinfo is the live call's, of a polymorphic function.
+        match unsafe { crate::any::ret_any(fcinfo, value) } {
             Some(datum) => datum,
             // SAFETY: fcinfo is the live call's (caller's promise).
             None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },

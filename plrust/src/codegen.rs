@@ -64,6 +64,8 @@ struct Arg {
 struct Column {
     ty: TokenStream,
     out: types::Out,
+    /// Of a polymorphic type: only a plain result may be (`ret_any`).
+    polymorphic: bool,
 }
 
 /// What codegen asks the catalog: a type's name (for messages) and kind.
@@ -83,6 +85,7 @@ impl Column {
         Ok(Column {
             ty: m.ret,
             out: m.out,
+            polymorphic: m.polymorphic,
         })
     }
 
@@ -181,6 +184,11 @@ impl Signature {
         // original PL/Rust.
         let row =
             def.return_type == pg_sys::RECORDOID && !def.outputs.is_empty() || def.returns_table;
+        let polymorphic_set = || {
+            PlRustError::Unsupported {
+            what: "polymorphic types (anyelement, anyarray, ...) as SETOF, TABLE or OUT results (a plain result may be one)".into(),
+        }
+        };
         let returns = if row {
             if def.outputs.len() > MAX_COLUMNS {
                 return Err(PlRustError::Unsupported {
@@ -199,6 +207,9 @@ impl Signature {
                     Column::new(out.type_oid, &position, catalog)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            if columns.iter().any(|c| c.polymorphic) {
+                return Err(polymorphic_set());
+            }
             if def.returns_set {
                 Returns::Table(columns)
             } else {
@@ -210,6 +221,9 @@ impl Signature {
             });
         } else {
             let column = Column::new(def.return_type, "return type", catalog)?;
+            if def.returns_set && column.polymorphic {
+                return Err(polymorphic_set());
+            }
             if def.returns_set {
                 Returns::SetOf(column)
             } else {
@@ -251,6 +265,7 @@ impl Signature {
             quote!(&[#(#outs),*])
         };
         match &self.returns {
+            Returns::Value(c) if c.polymorphic => quote!(::pgrx::__glue::ret_any(fcinfo, #call)),
             Returns::Value(c) if c.plain() => quote!(::pgrx::__glue::ret(fcinfo, #call)),
             Returns::Value(c) => {
                 let out = c.out();

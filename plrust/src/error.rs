@@ -139,7 +139,7 @@ impl PlRustError {
     fn hint(&self) -> Option<String> {
         match self {
             Self::UnsupportedType { .. } => Some(format!(
-                "The types PL/Rust supports, and their arrays: {}; enums; domains over any of these; composite types and record.",
+                "The types PL/Rust supports, and their arrays: {}; enums; domains over any of these; composite types and record; anyelement, anyarray and the other polymorphic types.",
                 crate::types::supported().collect::<Vec<_>>().join(", ")
             )),
             Self::ToolchainMissing { .. } | Self::ToolchainMismatch { .. } => {

@@ -252,6 +252,20 @@ const TEXT_FORM: &[(&str, Oid, Oid)] = &[
     ("macaddr8", pg_sys::MACADDR8OID, pg_sys::MACADDR8ARRAYOID),
 ];
 
+/// Polymorphic pseudo-types: one compiled function serves every type a call resolves them
+/// to, so the body sees a value of its call's type (`AnyElement`, read with `value::<T>()`).
+const POLYMORPHIC: &[(Oid, &str)] = &[
+    (pg_sys::ANYELEMENTOID, "AnyElement"),
+    (pg_sys::ANYNONARRAYOID, "AnyElement"),
+    (pg_sys::ANYENUMOID, "AnyElement"),
+    (pg_sys::ANYRANGEOID, "AnyElement"),
+    (pg_sys::ANYCOMPATIBLEOID, "AnyElement"),
+    (pg_sys::ANYCOMPATIBLENONARRAYOID, "AnyElement"),
+    (pg_sys::ANYCOMPATIBLERANGEOID, "AnyElement"),
+    (pg_sys::ANYARRAYOID, "AnyArray"),
+    (pg_sys::ANYCOMPATIBLEARRAYOID, "AnyArray"),
+];
+
 /// What the catalog says about a type that is not a built-in one of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -293,6 +307,8 @@ pub struct Mapped {
     pub ret: TokenStream,
     /// An argument is read in its text form (through the type's output function).
     pub text: bool,
+    /// A polymorphic type: the value's SQL type is known only when the call runs.
+    pub polymorphic: bool,
     pub out: Out,
 }
 
@@ -303,6 +319,7 @@ impl Mapped {
             arg: parse(arg),
             ret: parse(ret),
             text: false,
+            polymorphic: false,
             out: Out::default(),
         }
     }
@@ -313,6 +330,7 @@ impl Mapped {
             arg: quote::quote!(Array<'a, #arg>),
             ret: quote::quote!(Vec<Option<#ret>>),
             text: element.text,
+            polymorphic: false,
             out: Out {
                 element: None,
                 // Each element needs its own input function (an enum label) or its
@@ -357,6 +375,13 @@ pub fn map(oid: Oid, kind: &impl Fn(Oid) -> Kind) -> Option<Mapped> {
     }
     if let Some(m) = TYPES.iter().find(|m| m.oid == oid) {
         return Some(Mapped::new(m.arg, m.ret));
+    }
+    if let Some((_, name)) = POLYMORPHIC.iter().find(|p| p.0 == oid) {
+        let ty = format!("pgrx::{name}<'a>");
+        return Some(Mapped {
+            polymorphic: true,
+            ..Mapped::new(&ty, &ty)
+        });
     }
     if let Some(m) = TYPES.iter().find(|m| m.array_oid == oid) {
         let mut array = Mapped::array_of(&Mapped::new(m.arg, m.ret));
@@ -595,6 +620,24 @@ mod unit_tests {
         // An array of a domain over an array: no Rust type.
         assert!(map(Oid::from(90014), &catalog).is_none());
         assert!(map(pg_sys::TSVECTORARRAYOID, &catalog).is_none());
+    }
+
+    #[test]
+    fn polymorphic_types_are_any_element() {
+        let element = map(pg_sys::ANYELEMENTOID, &catalog).unwrap();
+        assert_eq!(
+            syn::parse2::<syn::Type>(element.arg).unwrap(),
+            ty("pgrx::AnyElement<'a>")
+        );
+        assert!(element.polymorphic && element.out == Out::default());
+        let array = map(pg_sys::ANYCOMPATIBLEARRAYOID, &catalog).unwrap();
+        assert_eq!(
+            syn::parse2::<syn::Type>(array.ret).unwrap(),
+            ty("pgrx::AnyArray<'a>")
+        );
+        assert!(!map(pg_sys::INT4OID, &catalog).unwrap().polymorphic);
+        // `any` (C functions only) is not one of them.
+        assert!(map(pg_sys::ANYOID, &catalog).is_none());
     }
 
     #[test]

@@ -314,7 +314,8 @@ impl<'c> SpiHeapTupleDataEntry<'c> {
 }
 
 /// A Rust type a column can be read as, for as long as the connection `'c`: owned types
-/// (`i32`, `String`, `Vec<Option<i64>>`, ...) and borrowed ones (`&'c str`, `&'c [u8]`).
+/// (`i32`, `String`, `Vec<Option<i64>>`, ...) and borrowed ones (`&'c str`, `&'c [u8]`,
+/// a row `PgHeapTuple<'c>` and an `Array<'c, PgHeapTuple<'c>>` of rows).
 pub trait FromSql<'c>: Sized + private::Read<'c> {}
 
 /// A Rust type that owns its value, so it can outlive the connection it was read on (what
@@ -412,6 +413,9 @@ macro_rules! read_as {
 }
 
 read_as!(borrowed: &'c str, &'c [u8]);
+// A row, or an array of rows, points into the result (read its columns before the
+// connection ends).
+read_as!(borrowed: crate::PgHeapTuple<'c, crate::AllocatedByRust>, crate::datum::Array<'c, crate::PgHeapTuple<'c, crate::AllocatedByRust>>);
 
 macro_rules! readable {
     ($($t:ty),* $(,)?) => {$(

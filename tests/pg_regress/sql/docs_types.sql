@@ -67,6 +67,24 @@ CREATE FUNCTION t_columns(r record) RETURNS int4 STRICT LANGUAGE plrust AS $$
     Ok(Some(r.column_names().len() as i32))
 $$;
 SELECT t_columns(ROW(1, 'two', 3.0));   -- 3
+CREATE FUNCTION t_oldest(dogs t_dog[]) RETURNS t_dog[] STRICT LANGUAGE plrust AS $$
+    let mut dogs = dogs.to_rows();
+    dogs.retain(|d| d.as_ref().map_or(false, |d| d.get_by_name::<i32>("age").ok().flatten() >= Some(10)));
+    Ok(Some(dogs))
+$$;
+SELECT t_oldest(ARRAY[ROW('Rex', 12), NULL, ROW('Pup', 1)]::t_dog[]);   -- {"(Rex,12)"}
+CREATE FUNCTION t_describe(x anyelement) RETURNS text STRICT LANGUAGE plrust AS $$
+    Ok(Some(match x.value::<i32>() {
+        Ok(Some(n)) => format!("the integer {n}"),
+        _ => format!("a value of type {}", x.type_name()),
+    }))
+$$;
+SELECT t_describe(7), t_describe('seven'::text);   -- the integer 7 | a value of type text
+CREATE FUNCTION t_largest(a anyarray) RETURNS anyelement STRICT LANGUAGE plrust AS $$
+    let values: Vec<Option<i64>> = a.value()?.unwrap_or_default();
+    Ok(Some(AnyElement::new(values.into_iter().flatten().max())))
+$$;
+SELECT t_largest(ARRAY[3, 9, NULL]::int8[]);   -- 9
 CREATE FUNCTION t_say(msg text) RETURNS void STRICT LANGUAGE plrust AS $$
     notice!("{msg}");
     Ok(Some(()))

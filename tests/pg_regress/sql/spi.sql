@@ -392,6 +392,29 @@ CREATE FUNCTION spi_row_outlives() RETURNS spi.pair LANGUAGE plrust AS $$
 $$;
 SELECT spi_row_outlives();
 
+-- Rows and arrays of rows read from a result: they point into it (read within the
+-- connection). A column that is not a row is not read as one (a type mismatch, 42804).
+CREATE FUNCTION spi_rows() RETURNS text LANGUAGE plrust AS $$
+    Spi::connect(|client| {
+        let query = "SELECT ROW(1, 'a')::spi.pair AS p, ARRAY[ROW(2, 'b'), NULL]::spi.pair[] AS ps, 5 AS n";
+        let mut out = Vec::new();
+        for row in client.select(query, None, &[])? {
+            let p = row["p"].value::<PgHeapTuple<'_, AllocatedByRust>>()?.unwrap();
+            out.push(format!("{:?} {:?}", p.get_by_name::<i32>("a")?, p.get_by_name::<String>("b")?));
+            let ps = row["ps"].value::<Array<'_, PgHeapTuple<'_, AllocatedByRust>>>()?.unwrap();
+            for q in ps.iter() {
+                out.push(match q {
+                    Some(q) => format!("{:?}", q.get_by_name::<String>("b")?),
+                    None => "NULL".into(),
+                });
+            }
+            out.push(format!("{:?}", row["n"].value::<PgHeapTuple<'_, AllocatedByRust>>().err().map(|e| e.sqlstate())));
+        }
+        Ok(Some(out.join(", ")))
+    })
+$$;
+SELECT spi_rows();
+
 -- Privileges are the caller's: an ordinary role cannot read what it may not.
 CREATE ROLE spi_reader;
 GRANT USAGE ON SCHEMA spi TO spi_reader;
