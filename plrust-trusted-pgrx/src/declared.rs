@@ -95,18 +95,8 @@ pub(crate) unsafe fn finish(
         );
     }
     if out.domain {
-        // SAFETY: FFI; the value (or NULL) has the domain's base type. The check raises
-        // an ERROR (23502, 23514) when a constraint fails; its cache goes in the current
-        // memory context.
-        unsafe {
-            pg_sys::domain_check(
-                datum.unwrap_or(Datum::from(0)),
-                datum.is_none(),
-                declared,
-                std::ptr::null_mut(),
-                pg_sys::CurrentMemoryContext,
-            )
-        };
+        // SAFETY: the value (or NULL) has the domain's base type.
+        unsafe { check_domain(datum, declared) };
     }
     datum
 }
@@ -188,19 +178,28 @@ pub(crate) unsafe fn fit(
         }),
     };
     if base != target {
-        // SAFETY: FFI; the value (or NULL) has the domain's base type. A failed
-        // constraint is an ERROR (23502, 23514).
-        unsafe {
-            pg_sys::domain_check(
-                fitted.unwrap_or(Datum::from(0)),
-                fitted.is_none(),
-                target,
-                std::ptr::null_mut(),
-                pg_sys::CurrentMemoryContext,
-            )
-        };
+        // SAFETY: the value (or NULL) has the domain's base type.
+        unsafe { check_domain(fitted, target) };
     }
     Ok(fitted)
+}
+
+/// Check domain `domain`'s constraints on `value` (NULL included), as PL/pgSQL does on
+/// return: a failed one is an ERROR (23502, 23514).
+///
+/// # Safety
+/// `value` is a live value of the domain's base type.
+unsafe fn check_domain(value: Option<Datum>, domain: Oid) {
+    // SAFETY: FFI per the caller; the check's cache goes in the current memory context.
+    unsafe {
+        pg_sys::domain_check(
+            value.unwrap_or(Datum::from(0)),
+            value.is_none(),
+            domain,
+            std::ptr::null_mut(),
+            pg_sys::CurrentMemoryContext,
+        )
+    };
 }
 
 /// `Err(its type)` unless composite datum `row` is of row type `expected`.
