@@ -119,7 +119,8 @@ pub(crate) unsafe fn ret_any(
         );
     }
     // SAFETY: FFI, catalog lookups.
-    let same = unsafe { pg_sys::getBaseType(value.oid) == pg_sys::getBaseType(resolved) };
+    let same = value.oid == resolved
+        || unsafe { pg_sys::getBaseType(value.oid) == pg_sys::getBaseType(resolved) };
     let fitted = if same {
         Ok(value.datum)
     } else if value.built {

@@ -135,6 +135,10 @@ pub(crate) unsafe fn fit(
     rust: Oid,
     target: Oid,
 ) -> Result<Option<Datum>, Oid> {
+    if rust == target {
+        // The common case, without a catalog lookup.
+        return Ok(datum);
+    }
     // SAFETY: FFI, catalog lookups.
     let (base, element) = unsafe {
         let base = pg_sys::getBaseType(target);

@@ -332,6 +332,15 @@ impl Conn<'_> {
             Err(SpiError::NotInnermost)
         }
     }
+
+    /// Ready to run a statement ([`ready`](Self::ready)), with `args` made datums in
+    /// the connection's memory, which frees them.
+    fn bind(&self, args: impl SpiArgs) -> Result<Vec<(pg_sys::Oid, Option<pg_sys::Datum>)>> {
+        self.ready()?;
+        // SAFETY: the connection's memory, alive while the connection is.
+        let _in = unsafe { crate::memory::InContext::enter(self.memory) };
+        args.bind()
+    }
 }
 
 /// An ERROR PostgreSQL raised earlier in this call, raised again; while unwinding (a
@@ -464,12 +473,7 @@ impl<'c> SpiClient<'c> {
         limit: Option<i64>,
         args: impl SpiArgs,
     ) -> Result<SpiTupleTable<'c>> {
-        self.conn.ready()?;
-        let args = {
-            // SAFETY: the connection's memory, alive while the connection is.
-            let _in = unsafe { crate::memory::InContext::enter(self.conn.memory) };
-            args.bind()?
-        };
+        let args = self.conn.bind(args)?;
         let limit = limit.unwrap_or(0).max(0);
         let status = match query.source()? {
             Source::Text(text) => {
@@ -558,12 +562,7 @@ impl<'c> SpiClient<'c> {
         query: Q,
         args: impl SpiArgs,
     ) -> Result<SpiCursor<'c>> {
-        self.conn.ready()?;
-        let args = {
-            // SAFETY: the connection's memory, alive while the connection is.
-            let _in = unsafe { crate::memory::InContext::enter(self.conn.memory) };
-            args.bind()?
-        };
+        let args = self.conn.bind(args)?;
         let portal = match query.source()? {
             Source::Text(text) => {
                 let (mut types, mut values, nulls) = unzip_with_types(&args);
