@@ -10,6 +10,7 @@ CREATE TABLE plrust.artifacts (
     build_id  text        NOT NULL,
     build_ms  integer     NOT NULL,
     built_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    toolchain text        NOT NULL,
     PRIMARY KEY (key, target)
 );
 COMMENT ON TABLE plrust.artifacts IS 'PL/Rust function libraries, by content hash and target';
@@ -32,6 +33,37 @@ CREATE TRUSTED LANGUAGE plrust
     INLINE plrust.plrust_inline_handler
     VALIDATOR plrust.plrust_validator;
 COMMENT ON LANGUAGE plrust IS 'PL/Rust procedural language';
+
+-- Every PL/Rust function of this database with the artifact it runs on this machine's
+-- target: built or not, its size, how long the build took, when, and with what toolchain
+-- (build_id names the toolchain, postgrestd and dependency closure together).
+CREATE VIEW plrust.functions AS
+SELECT k.function::pg_catalog.regprocedure AS function,
+       k.target,
+       k.key,
+       a.key IS NOT NULL AS built,
+       pg_catalog.octet_length(a.object) AS bytes,
+       a.build_ms,
+       a.built_at,
+       a.toolchain,
+       a.build_id
+FROM plrust.function_keys() k
+LEFT JOIN plrust.artifacts a
+       ON a.key OPERATOR(pg_catalog.=) k.key AND a.target OPERATOR(pg_catalog.=) k.target;
+COMMENT ON VIEW plrust.functions IS 'PL/Rust functions and their compiled artifacts';
+GRANT SELECT ON plrust.functions TO PUBLIC;
+
+-- Build every function whose artifact is not stored (after a restore or a toolchain
+-- upgrade, say). One row per function; a failed build is reported, not raised.
+CREATE FUNCTION plrust.recompile_all()
+RETURNS TABLE (function pg_catalog.regprocedure, built boolean, error text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$ SELECT function::pg_catalog.regprocedure, built, error FROM plrust.recompile_all_functions() $$;
+
+-- Whole-database maintenance is for the extension's owner (and whom they grant it to).
+REVOKE EXECUTE ON FUNCTION plrust.recompile_all() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION plrust.recompile_all_functions() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION plrust.cleanup_artifacts() FROM PUBLIC;
 
 -- Everyone may look at what is allowed (plrust.trust_checks(), plrust.allowed_dependencies());
 -- plrust.artifacts stays closed to ordinary roles (its own REVOKE above).

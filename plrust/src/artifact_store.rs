@@ -33,14 +33,29 @@ pub fn fetch(key: &str, target: &str) -> Option<Vec<u8>> {
     .unwrap_or_else(|e: pgrx::spi::SpiError| error!("reading plrust.artifacts: {e}"))
 }
 
-/// True if `key` has an artifact for `target`.
-pub fn exists(key: &str, target: &str) -> bool {
+/// Make sure no sweep (`sweep_except`) can remove `key`'s artifact for `target` before
+/// this transaction ends, and say whether it is stored. The table lock is taken first and
+/// the row looked up after it, in a fresh snapshot: a sweep that committed while we
+/// waited for the lock is seen, and one that starts later waits for us.
+pub fn hold(key: &str, target: &str) -> bool {
     as_plrust_owner(|| {
-        Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT FROM plrust.artifacts \
-             WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2)",
-            &[key.into(), target.into()],
-        )
+        Spi::connect_mut(|client| {
+            // `update` takes a new snapshot per statement (see `sweep_except`).
+            client.update(
+                "LOCK TABLE plrust.artifacts IN ROW EXCLUSIVE MODE",
+                None,
+                &[],
+            )?;
+            client
+                .update(
+                    "SELECT EXISTS (SELECT FROM plrust.artifacts \
+                     WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2)",
+                    Some(1),
+                    &[key.into(), target.into()],
+                )?
+                .first()
+                .get_one::<bool>()
+        })
     })
     .unwrap_or_else(|e| error!("reading plrust.artifacts: {e}"))
     .unwrap_or(false)
@@ -50,18 +65,50 @@ pub fn exists(key: &str, target: &str) -> bool {
 pub fn store(key: &str, artifact: &BuiltArtifact, build_id: &str) {
     as_plrust_owner(|| {
         Spi::run_with_args(
-            "INSERT INTO plrust.artifacts (key, target, object, build_id, build_ms) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, target) DO NOTHING",
+            "INSERT INTO plrust.artifacts (key, target, object, build_id, build_ms, toolchain) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key, target) DO NOTHING",
             &[
                 key.into(),
                 artifact.target.into(),
                 artifact.object.as_slice().into(),
                 build_id.into(),
                 artifact.build_ms.into(),
+                artifact.toolchain.as_str().into(),
             ],
         )
     })
     .unwrap_or_else(|e| error!("writing plrust.artifacts: {e}"))
+}
+
+/// Delete every artifact whose key `live` does not return, and say how many went.
+///
+/// `live` runs after the table is locked against every transaction that stores or holds
+/// an artifact (SHARE ROW EXCLUSIVE conflicts with their ROW EXCLUSIVE), in a snapshot
+/// taken after the lock (the caller checks for READ COMMITTED): what it reads includes
+/// every function whose creator committed before the sweep, and no later creator can
+/// reuse an artifact the sweep deletes (`hold` waits, then sees the deletion). The lock
+/// is held until the transaction ends, so that the deletions commit before anyone looks.
+pub fn sweep_except(live: impl FnOnce() -> Vec<String>) -> i64 {
+    as_plrust_owner(|| {
+        Spi::connect_mut(|client| {
+            // `update` marks the transaction as writing, so pgrx runs each statement
+            // with a new snapshot rather than the caller's.
+            client.update(
+                "LOCK TABLE plrust.artifacts IN SHARE ROW EXCLUSIVE MODE",
+                None,
+                &[],
+            )?;
+            let live = live();
+            let deleted = client.update(
+                "DELETE FROM plrust.artifacts \
+                 WHERE NOT (key OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]))",
+                None,
+                &[live.into()],
+            )?;
+            Ok::<_, pgrx::spi::SpiError>(deleted.len() as i64)
+        })
+    })
+    .unwrap_or_else(|e| error!("cleaning plrust.artifacts: {e}"))
 }
 
 /// Run `f` with the bootstrap superuser as the current user, restoring the caller's
@@ -107,7 +154,7 @@ mod tests {
             super::fetch("no-such-key", "x86_64-postgres-linux-gnu"),
             None
         );
-        assert!(!super::exists("no-such-key", "x86_64-postgres-linux-gnu"));
+        assert!(!super::hold("no-such-key", "x86_64-postgres-linux-gnu"));
     }
 
     #[pg_test]
@@ -116,15 +163,17 @@ mod tests {
             object: vec![1, 2, 3],
             target: "t",
             build_ms: 5,
+            toolchain: "1.95.0".into(),
         };
         let second = BuiltArtifact {
             object: vec![9],
             target: "t",
             build_ms: 1,
+            toolchain: "1.95.0".into(),
         };
         super::store("k", &first, "b");
         super::store("k", &second, "b");
-        assert!(super::exists("k", "t"));
+        assert!(super::hold("k", "t"));
         assert_eq!(super::fetch("k", "t"), Some(vec![1, 2, 3]));
         assert_eq!(super::fetch("k", "other-target"), None);
     }

@@ -24,8 +24,9 @@ use crate::error::PlRustError;
 use crate::loader::{self, EntryPoint, LoadedLibrary};
 use crate::memory;
 use crate::overflow;
-use crate::pg_proc::ProcDef;
+use crate::pg_proc::{self, ProcDef};
 use crate::pipeline;
+use crate::toolchain;
 
 struct FnEntry {
     fn_oid: pg_sys::Oid,
@@ -99,7 +100,19 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
         let def = ProcDef::load(entry.fn_oid)?;
         let krate = pipeline::generate(&def)?;
         let key = pipeline::artifact_key(&krate);
-        let library = library(key, |key| pipeline::object_for_call(krate, key))?;
+        let library = library(key, |key| {
+            pipeline::object_for(krate, key).map_err(|e| match e {
+                // No artifact and no toolchain (a standby, typically): say what to do.
+                PlRustError::ToolchainMissing { .. } | PlRustError::ToolchainMismatch { .. } => {
+                    PlRustError::NotBuilt {
+                        function: pg_proc::function_name(entry.fn_oid),
+                        target: toolchain::HOST_TARGET,
+                        cause: Box::new(e),
+                    }
+                }
+                e => e,
+            })
+        })?;
         // Catalog reads above may have processed an invalidation of this very function;
         // then what we resolved may be stale: go again.
         if entry.generation.get() == generation {
@@ -128,7 +141,7 @@ fn library(
 pub fn run_do_block(source: String) -> Result<(), PlRustError> {
     let krate = pipeline::generate(&ProcDef::do_block(source))?;
     let key = pipeline::artifact_key(&krate);
-    let library = library(key, |key| pipeline::object_for_do_block(krate, key))?;
+    let library = library(key, |key| pipeline::object_for(krate, key))?;
     // The entry point takes a call's fcinfo: a call without arguments, whose result (void)
     // is dropped. Nothing in it needs the function's oid.
     // SAFETY: plain C structs, for which all zeroes is a valid (empty) value.

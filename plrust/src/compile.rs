@@ -25,6 +25,8 @@ pub struct BuiltArtifact {
     pub object: Vec<u8>,
     pub target: &'static str,
     pub build_ms: i32,
+    /// The rustc version that built it, for `plrust.functions`.
+    pub toolchain: String,
 }
 
 thread_local! {
@@ -83,6 +85,7 @@ pub fn build(krate: GeneratedCrate, toolchain: &Toolchain) -> Result<BuiltArtifa
         object,
         target: toolchain.target,
         build_ms: started.elapsed().as_millis().try_into().unwrap_or(i32::MAX),
+        toolchain: toolchain.version.clone(),
     })
 }
 

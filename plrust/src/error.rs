@@ -98,6 +98,19 @@ pub enum PlRustError {
 
     #[error("function with OID {0} does not exist")]
     NoSuchFunction(pgrx::pg_sys::Oid),
+
+    #[error("{function} is not a PL/Rust function")]
+    NotPlRust { function: String },
+
+    #[error("{function} has no compiled artifact for {target}, and this server cannot build one")]
+    NotBuilt {
+        function: String,
+        target: &'static str,
+        cause: Box<PlRustError>,
+    },
+
+    #[error("{what} must run at READ COMMITTED isolation")]
+    NeedsReadCommitted { what: &'static str },
 }
 
 impl PlRustError {
@@ -123,6 +136,9 @@ impl PlRustError {
             }
             Self::WorkDir(_) => ERRCODE_IO_ERROR,
             Self::NoSuchFunction(_) => ERRCODE_UNDEFINED_FUNCTION,
+            Self::NotPlRust { .. } => ERRCODE_WRONG_OBJECT_TYPE,
+            Self::NotBuilt { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            Self::NeedsReadCommitted { .. } => ERRCODE_INVALID_TRANSACTION_STATE,
         }
     }
 
@@ -132,6 +148,7 @@ impl PlRustError {
                 Some(excerpt.clone())
             }
             Self::Rustc { rendered, .. } => Some(rendered.clone()),
+            Self::NotBuilt { cause, .. } => Some(cause.to_string()),
             _ => None,
         }
     }
@@ -150,6 +167,12 @@ impl PlRustError {
             )),
             Self::DependenciesNotAllowed => Some(
                 "A superuser can allow crates by naming an allow-list file in plrust.allowed_dependencies.".into(),
+            ),
+            Self::NotBuilt { function, .. } => Some(format!(
+                "Build it where the toolchain is installed (on the primary, for a standby): SELECT plrust.compile('{function}'::regprocedure);"
+            )),
+            Self::NeedsReadCommitted { .. } => Some(
+                "At REPEATABLE READ or SERIALIZABLE the transaction's snapshot can miss functions created since it began.".into(),
             ),
             Self::UnnamedArgument { .. } => {
                 Some("Give every argument a name; the body refers to arguments by name.".into())

@@ -22,6 +22,7 @@ mod elf;
 mod error;
 mod instrument;
 mod loader;
+mod maintenance;
 mod memory;
 mod overflow;
 mod pg_proc;

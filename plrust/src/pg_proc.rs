@@ -117,6 +117,19 @@ pub fn type_name(oid: Oid) -> String {
     }
 }
 
+/// A function's name and argument types as `regprocedure` shows them, for messages.
+pub fn function_name(oid: Oid) -> String {
+    // SAFETY: format_procedure accepts any oid and returns a palloc'd C string.
+    unsafe {
+        let text = pg_sys::format_procedure(oid);
+        let owned = std::ffi::CStr::from_ptr(text)
+            .to_string_lossy()
+            .into_owned();
+        pg_sys::pfree(text.cast());
+        owned
+    }
+}
+
 /// The system catalogs, as codegen asks them about types.
 pub struct SysCatalog;
 

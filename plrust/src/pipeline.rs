@@ -22,16 +22,28 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
     // SAFETY: reading a GUC variable of the backend.
     if !unsafe { pgrx::pg_sys::check_function_bodies } {
         // pg_dump/restore sets check_function_bodies = off: the function is then built
-        // at its first call, unless its artifact is already stored.
+        // at its first call (or by plrust.compile), unless its artifact is already
+        // stored, as it is after a restore of plrust.artifacts.
         return Ok(());
     }
+    compile_function(fn_oid).map(|_| ())
+}
+
+/// Check, build and store a function's artifact unless it is already stored; true if it
+/// was built now. What CREATE does, and `plrust.compile` / `plrust.recompile_all`.
+pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> {
     let def = ProcDef::load(fn_oid)?;
     let mut krate = generate(&def)?;
     // Checked at every CREATE, even when the artifact exists: a crate taken off the
     // allow-list cannot come back by re-creating an identical function.
     resolve_dependencies(&mut krate)?;
     let key = artifact_key(&krate);
-    ensure_built(krate, &key).map(|_| ())
+    if artifact_store::hold(&key, toolchain::HOST_TARGET) {
+        return Ok(false);
+    }
+    let built = compile::build(krate, Toolchain::host()?)?;
+    artifact_store::store(&key, &built, toolchain::BUILD_ID);
+    Ok(true)
 }
 
 /// Stages 1-3: parse, check, instrument and generate. Cheap (no IO), and its output is what the
@@ -66,47 +78,40 @@ pub fn resolve_dependencies(krate: &mut GeneratedCrate) -> Result<(), PlRustErro
     Ok(())
 }
 
-/// Make sure the artifact `key` of `krate` is stored for this machine's target, building
-/// it if it is not. Returns the object when it was built here.
-pub fn ensure_built(krate: GeneratedCrate, key: &str) -> Result<Option<Vec<u8>>, PlRustError> {
-    if artifact_store::exists(key, toolchain::HOST_TARGET) {
-        return Ok(None);
-    }
-    let toolchain = Toolchain::host()?;
-    let built = compile::build(krate, toolchain)?;
-    artifact_store::store(key, &built, toolchain::BUILD_ID);
-    Ok(Some(built.object))
-}
-
-/// The object to load: stored, or built now (a function created with
-/// `check_function_bodies = off`, or whose artifact predates the toolchain).
-pub fn object_for_call(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
-    if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
-        return Ok(object);
-    }
-    resolve_dependencies(&mut krate)?;
-    let built = ensure_built(krate, key)?;
-    built.ok_or_else(|| {
-        PlRustError::Load(format!("artifact {key} is missing from plrust.artifacts"))
-    })
-}
-
-/// The object for a DO block: stored (an identical block ran before), or built now and
-/// stored for the next time, unless the transaction cannot write (a read-only
-/// transaction, a standby). The row goes with the block's transaction: a block that fails
-/// leaves no artifact behind (this backend keeps it loaded, see `cache`).
-pub fn object_for_do_block(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
+/// The object to load for a call or a DO block: stored (built at CREATE, by an
+/// identical function or block, or restored), or built now and stored for the next
+/// time, unless this transaction cannot write (a read-only transaction, a parallel
+/// worker, a standby): then only this backend has it. The row goes with the
+/// transaction: a DO block that fails leaves no artifact behind (this backend keeps it
+/// loaded, see `cache`).
+pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
     if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
         return Ok(object);
     }
     resolve_dependencies(&mut krate)?;
     let built = compile::build(krate, Toolchain::host()?)?;
     // SAFETY: reads of the backend's transaction state.
-    let read_only = unsafe { pgrx::pg_sys::XactReadOnly || pgrx::pg_sys::RecoveryInProgress() };
+    let read_only = unsafe {
+        pgrx::pg_sys::XactReadOnly
+            || pgrx::pg_sys::IsInParallelMode()
+            || pgrx::pg_sys::RecoveryInProgress()
+    };
     if !read_only {
         artifact_store::store(key, &built, toolchain::BUILD_ID);
     }
     Ok(built.object)
+}
+
+/// The keys of the artifacts the functions of this database use: the live set that
+/// `plrust.cleanup_artifacts` keeps. A function whose body no longer generates (created
+/// with `check_function_bodies = off`, never valid) has none.
+pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
+    functions
+        .iter()
+        .filter_map(|&oid| ProcDef::load(oid).ok())
+        .filter_map(|def| generate(&def).ok())
+        .map(|krate| artifact_key(&krate))
+        .collect()
 }
 
 /// The content hash a function's shared object is stored under: the exact sources that

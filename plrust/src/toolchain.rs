@@ -52,6 +52,8 @@ pub const HOST_TARGET: &str = if cfg!(target_arch = "aarch64") {
 #[derive(Debug)]
 pub struct Toolchain {
     pub target: &'static str,
+    /// rustc's version, as setup recorded it (`toolchain/VERSION`).
+    pub version: String,
     pub rustc: PathBuf,
     pub sysroot: PathBuf,
     pub target_spec: PathBuf,
@@ -72,6 +74,9 @@ impl Toolchain {
         let closure = home.join("closure").join(target);
         let tc = Toolchain {
             target,
+            version: std::fs::read_to_string(home.join("toolchain/VERSION"))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default(),
             rustc: home.join("toolchain/bin/rustc"),
             sysroot: home.join("sysroot"),
             target_spec: home.join("targets").join(format!("{target}.json")),
