@@ -7,6 +7,8 @@
 #      without a server, the #[pg_test]s inside a pgrx-managed cluster)
 #   4. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
 #      checking afterwards that the server never restarted or crashed
+#   5. the lifecycle scripts in tests/lifecycle, each with clusters of its own: dump and
+#      restore, a streaming standby without a toolchain, concurrent builds and load
 # Ends with a line "N passed, N failed" (suites counted as one each).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +42,9 @@ run "unit and in-server tests (cargo pgrx test)" pgrx_test
 
 # cargo pgrx test installed its test build; regress.sh puts the release build back.
 run "pg_regress suites" scripts/regress.sh
+run "lifecycle: pg_dump and restore of 109 functions" tests/lifecycle/dump-restore.sh
+run "lifecycle: streaming standby without a toolchain" tests/lifecycle/standby.sh
+run "lifecycle: concurrent builds; pgbench while replacing" tests/lifecycle/load.sh
 
 printf '\n%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]
