@@ -43,7 +43,7 @@ pub extern "C-unwind" fn _PG_init() {
     settings::register();
     memory::init();
     overflow::init();
-    cache::register_invalidation_callback();
+    cache::register_callbacks();
 }
 
 /// The call handler: runs a PL/Rust function.
@@ -112,6 +112,14 @@ pub unsafe extern "C-unwind" fn plrust_inline_handler(
 #[pg_extern(volatile, parallel_unsafe)]
 fn session_builds() -> i64 {
     compile::builds_started() as i64
+}
+
+/// `plrust.loaded_libraries()`: the function libraries this session has loaded, by
+/// artifact key, and how many of its functions use each (0: waiting to be unloaded at
+/// the next transaction's first PL/Rust call, or a DO block's).
+#[pg_extern(volatile, parallel_unsafe)]
+fn loaded_libraries() -> TableIterator<'static, (name!(key, String), name!(functions, i32))> {
+    TableIterator::new(cache::loaded_libraries())
 }
 
 /// `plrust.artifact_key(regprocedure)`: the content hash a function's shared object is

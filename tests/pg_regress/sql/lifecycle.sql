@@ -33,6 +33,18 @@ SELECT * FROM dblink('other', 'SELECT version_of()') AS t(v text);
 CREATE OR REPLACE FUNCTION version_of() RETURNS text LANGUAGE plrust AS $$ Ok(Some(42)) $$;
 SELECT version_of();
 
+-- The other session has loaded only the version it runs: each replaced version's library
+-- was unloaded at its next call (a later transaction).
+SELECT * FROM dblink('other', 'SELECT count(*), sum(functions) FROM plrust.loaded_libraries()')
+  AS t(libraries bigint, functions bigint);
+-- Whether the other session has the library of artifact :key loaded, and mapped in its
+-- address space (the loader names the file plrust-<first 16 of the key>-...).
+SELECT plrust.artifact_key('version_of()'::regprocedure) AS v1_key \gset
+SELECT format($q$SELECT EXISTS (SELECT FROM plrust.loaded_libraries() WHERE key = %L),
+  EXISTS (SELECT FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\n') l WHERE l LIKE %L)$q$,
+  :'v1_key', '%plrust-' || left(:'v1_key', 16) || '-%') AS v1_loaded \gset
+SELECT * FROM dblink('other', :'v1_loaded') AS t(loaded bool, mapped bool);
+
 -- DROP: the function is gone here and in the other session.
 DROP FUNCTION version_of();
 SELECT version_of();
@@ -42,6 +54,10 @@ SELECT * FROM dblink('other', 'SELECT version_of()') AS t(v text);
 CREATE FUNCTION version_of() RETURNS text LANGUAGE plrust AS $$ Ok(Some("reborn".into())) $$;
 SELECT version_of();
 SELECT * FROM dblink('other', 'SELECT version_of()') AS t(v text);
+-- The dropped function's library is gone from the other session: unloaded and unmapped.
+SELECT * FROM dblink('other', :'v1_loaded') AS t(loaded bool, mapped bool);
+SELECT * FROM dblink('other', 'SELECT count(*), sum(functions) FROM plrust.loaded_libraries()')
+  AS t(libraries bigint, functions bigint);
 
 -- check_function_bodies = off (what pg_dump sets): CREATE does not compile; the first call does.
 SET check_function_bodies = off;
