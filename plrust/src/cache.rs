@@ -7,8 +7,9 @@
 //! changed functions (CREATE OR REPLACE, DROP, ALTER, here or in another session), so a
 //! call never reads the catalog to find out whether its code is current.
 //!
-//! Invariant: after the first call, the per-call path is: read `fn_extra`, read the
-//! entry point, call it. No catalog access, no hashing, no allocation.
+//! Invariant: after the first call, the per-call path is: read `fn_extra`, stamp the
+//! entry with the transaction's epoch, read the entry point, call it. No catalog
+//! access, no hashing, no allocation.
 //!
 //! Loaded libraries are kept by artifact key: a function replaced by an identical body,
 //! or two functions with the same body, share one mapping.
@@ -82,11 +83,7 @@ pub unsafe fn call(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
         // SAFETY: fn_extra of a PL/Rust call is only ever set to a leaked FnEntry above.
         unsafe { &*flinfo.fn_extra.cast::<FnEntry>() }
     };
-    let epoch = EPOCH.get();
-    entry.last_call.set(epoch);
-    if RELEASE_CHECKED.get() != epoch {
-        release_unused(epoch);
-    }
+    entry.last_call.set(transaction_epoch());
     memory::before_call();
     let function = match entry.entry.get() {
         Some(function) => function,
@@ -176,6 +173,16 @@ fn library(
     Ok(library)
 }
 
+/// The current `EPOCH`; at the first PL/Rust call or DO block of a transaction, first
+/// unload what earlier transactions left unused. Per call: two thread-local reads.
+fn transaction_epoch() -> u64 {
+    let epoch = EPOCH.get();
+    if RELEASE_CHECKED.get() != epoch {
+        release_unused(epoch);
+    }
+    epoch
+}
+
 /// Unload the libraries nothing needs any more (see the module comment). Runs at the
 /// first PL/Rust call or DO block of each transaction; does work only after an
 /// invalidation or a DO block.
@@ -224,10 +231,7 @@ pub fn loaded_libraries() -> Vec<(String, i32)> {
 /// Run a `DO` block's code once. Identical blocks share one artifact: the second run in
 /// this backend finds the library loaded, in another backend finds it stored.
 pub fn run_do_block(source: String) -> Result<(), PlRustError> {
-    let epoch = EPOCH.get();
-    if RELEASE_CHECKED.get() != epoch {
-        release_unused(epoch);
-    }
+    transaction_epoch();
     let krate = pipeline::generate(&ProcDef::do_block(source))?;
     let key = pipeline::artifact_key(&krate);
     let library = library(key, |key| pipeline::object_for(krate, key))?;

@@ -126,9 +126,7 @@ fn loaded_libraries() -> TableIterator<'static, (name!(key, String), name!(funct
 /// stored under in `plrust.artifacts`.
 #[pg_extern(stable, strict)]
 fn artifact_key(function: pg_sys::Oid) -> String {
-    let def = pg_proc::ProcDef::load(function).unwrap_or_else(|e| e.report());
-    let krate = pipeline::generate(&def).unwrap_or_else(|e| e.report());
-    pipeline::artifact_key(&krate)
+    pipeline::function_key(function).unwrap_or_else(|e| e.report())
 }
 
 /// `plrust.generated_crate(regprocedure)`: what PL/Rust compiles for a function: its

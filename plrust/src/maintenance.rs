@@ -117,10 +117,7 @@ fn function_keys() -> TableIterator<
     let rows = plrust_functions()
         .into_iter()
         .map(|oid| {
-            let key = pg_proc::ProcDef::load(oid)
-                .and_then(|def| pipeline::generate(&def))
-                .map(|krate| pipeline::artifact_key(&krate))
-                .ok();
+            let key = pipeline::function_key(oid).ok();
             (oid, toolchain::HOST_TARGET, key)
         })
         .collect::<Vec<_>>();

@@ -107,21 +107,22 @@ impl ProcDef {
 /// The SQL name of a type, for messages.
 pub fn type_name(oid: Oid) -> String {
     // SAFETY: format_type_be accepts any oid and returns a palloc'd C string.
-    unsafe {
-        let text = pg_sys::format_type_be(oid);
-        let owned = std::ffi::CStr::from_ptr(text)
-            .to_string_lossy()
-            .into_owned();
-        pg_sys::pfree(text.cast());
-        owned
-    }
+    unsafe { take_palloc_string(pg_sys::format_type_be(oid)) }
 }
 
 /// A function's name and argument types as `regprocedure` shows them, for messages.
 pub fn function_name(oid: Oid) -> String {
     // SAFETY: format_procedure accepts any oid and returns a palloc'd C string.
+    unsafe { take_palloc_string(pg_sys::format_procedure(oid)) }
+}
+
+/// Copy a palloc'd C string into a `String` and free it.
+///
+/// # Safety
+/// `text` is a NUL-terminated string palloc'd in the current memory context.
+unsafe fn take_palloc_string(text: *mut std::ffi::c_char) -> String {
+    // SAFETY: as the caller promises; the copy is made before the pfree.
     unsafe {
-        let text = pg_sys::format_procedure(oid);
         let owned = std::ffi::CStr::from_ptr(text)
             .to_string_lossy()
             .into_owned();

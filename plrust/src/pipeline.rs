@@ -102,15 +102,21 @@ pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRus
     Ok(built.object)
 }
 
+/// The artifact key of function `fn_oid` as it is now: stages 0-3 and the hash. What a
+/// call looks up, and what `plrust.artifact_key`, `plrust.functions` and the cleanup's
+/// live set are made of.
+pub fn function_key(fn_oid: pgrx::pg_sys::Oid) -> Result<String, PlRustError> {
+    let def = ProcDef::load(fn_oid)?;
+    Ok(artifact_key(&generate(&def)?))
+}
+
 /// The keys of the artifacts the functions of this database use: the live set that
 /// `plrust.cleanup_artifacts` keeps. A function whose body no longer generates (created
 /// with `check_function_bodies = off`, never valid) has none.
 pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
     functions
         .iter()
-        .filter_map(|&oid| ProcDef::load(oid).ok())
-        .filter_map(|def| generate(&def).ok())
-        .map(|krate| artifact_key(&krate))
+        .filter_map(|&oid| function_key(oid).ok())
         .collect()
 }
 
