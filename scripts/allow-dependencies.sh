@@ -6,7 +6,7 @@
 #
 # The file is the original PL/Rust's format (see README). The crates are resolved once
 # (or from <file>.lock, a Cargo.lock, if it exists, so versions stay pinned), fetched,
-# then built offline for <arch>-postgres-linux-gnu against postgrestd into
+# then built offline for x86_64- and aarch64-postgres-linux-gnu against postgrestd into
 #   $PLRUST_HOME/dependencies/<triple>/<BUILD_ID>/<sha256 of the file>/
 # with a manifest.toml, and copies of the file and its lockfile. Point the server at the
 # file (or that copy) with plrust.allowed_dependencies. Prints the copy's path.
@@ -16,22 +16,26 @@ file=${1:?usage: allow-dependencies.sh <allowed-dependencies.toml>}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 home=${PLRUST_HOME:-/opt/plrust}
 export PATH="$HOME/.cargo/bin:$PATH"
-case "$(uname -m)" in x86_64) arch=x86_64 ;; aarch64|arm64) arch=aarch64 ;; esac
-triple="$arch-postgres-linux-gnu"
+case "$(uname -m)" in x86_64) host=x86_64 ;; aarch64|arm64) host=aarch64 ;; esac
 build_id=$(cat "$home/BUILD_ID")
 sha=$(sha256sum "$file" | cut -d' ' -f1)
-out="$home/dependencies/$triple/$build_id/$sha"
-if [ -f "$out/manifest.toml" ]; then
-  echo "$out/allowed-dependencies.toml"
-  exit 0
-fi
+. "$repo/scripts/cross-env.sh"
 
-work="$repo/target/dependency-sets/$sha"
-mkdir -p "$work/src"
-: > "$work/src/lib.rs"
-# A crate depending on every allowed crate version (renamed, so that several versions
-# of one crate can coexist).
-python3 - "$file" > "$work/Cargo.toml" <<'PY'
+# Build the set for <arch>-postgres-linux-gnu (every architecture setup installs: a
+# function is built for the other one too when plrust.compilation_targets names it).
+build_set() {
+  local arch=$1 triple out work stamp json tmp
+  triple="$arch-postgres-linux-gnu"
+  out="$home/dependencies/$triple/$build_id/$sha"
+  [ -f "$out/manifest.toml" ] && return 0
+  cross_env_for "$arch"
+
+  work="$repo/target/dependency-sets/$sha"
+  mkdir -p "$work/src"
+  : > "$work/src/lib.rs"
+  # A crate depending on every allowed crate version (renamed, so that several versions
+  # of one crate can coexist).
+  python3 - "$file" > "$work/Cargo.toml" <<'PY'
 import sys, tomllib, json
 allow = tomllib.load(open(sys.argv[1], "rb"))
 print('[package]\nname = "plrust-dependency-set"\nversion = "0.0.0"\nedition = "2021"\n')
@@ -47,24 +51,23 @@ for name, value in allow.items():
         fields = ", ".join(f'{k} = {json.dumps(v)}' for k, v in line.items())
         print(f'plrust_dep_{i}_{name.replace("-", "_")} = {{ {fields} }}')
 PY
-if [ -f "$file.lock" ]; then cp "$file.lock" "$work/Cargo.lock"; fi
-stamp=$(cat "$home/sysroot/lib/rustlib/$triple/lib/.postgrestd-stamp")
-json=$(mktemp)
-trap 'rm -f "$json"' EXIT
-(
-  cd "$work"
-  [ -f Cargo.lock ] || cargo generate-lockfile --quiet
-  cargo fetch --locked --quiet
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot --cfg postgrestd_build=\"${stamp:0:16}\"" \
-    cargo build --release --offline --locked \
-      -Zjson-target-spec --target "$home/targets/$triple.json" --target-dir "$repo/target/dependency-sets/target" \
-      --message-format=json-render-diagnostics > "$json"
-  cargo metadata --format-version 1 --offline --locked > "$json.meta"
-)
-tmp="$out.new"
-rm -rf "$tmp"
-mkdir -p "$tmp/target" "$tmp/host"
-python3 - "$json" "$json.meta" "$triple" "$tmp" <<'PY'
+  if [ -f "$file.lock" ]; then cp "$file.lock" "$work/Cargo.lock"; fi
+  stamp=$(cat "$home/sysroot/lib/rustlib/$triple/lib/.postgrestd-stamp")
+  json=$(mktemp)
+  (
+    cd "$work"
+    [ -f Cargo.lock ] || cargo generate-lockfile --quiet
+    cargo fetch --locked --quiet
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot --cfg postgrestd_build=\"${stamp:0:16}\"" \
+      cargo build --release --offline --locked \
+        -Zjson-target-spec --target "$home/targets/$triple.json" --target-dir "$repo/target/dependency-sets/target" \
+        --message-format=json-render-diagnostics > "$json"
+    cargo metadata --format-version 1 --offline --locked > "$json.meta"
+  )
+  tmp="$out.new"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/target" "$tmp/host"
+  python3 - "$json" "$json.meta" "$triple" "$tmp" <<'PY'
 import json, shutil, sys, os
 log, meta, triple, out = sys.argv[1:]
 meta = json.load(open(meta))
@@ -94,10 +97,16 @@ with open(out + "/manifest.toml", "w") as mf:
         mf.write(f"name = {json.dumps(name)}\nversion = {json.dumps(version)}\n")
         mf.write(f"features = {json.dumps(sorted(features))}\nlib = {json.dumps(lib)}\nrlib = {json.dumps(rlib)}\n")
 PY
-rm -f "$json.meta"
-cp "$file" "$tmp/allowed-dependencies.toml"
-cp "$work/Cargo.lock" "$tmp/allowed-dependencies.toml.lock"
-rm -rf "$out"
-mv "$tmp" "$out"
-chmod -R a+rX "$home/dependencies"
-echo "$out/allowed-dependencies.toml"
+  rm -f "$json" "$json.meta"
+  cp "$file" "$tmp/allowed-dependencies.toml"
+  cp "$work/Cargo.lock" "$tmp/allowed-dependencies.toml.lock"
+  rm -rf "$out"
+  mv "$tmp" "$out"
+  chmod -R a+rX "$home/dependencies"
+}
+
+build_set "$host"
+for arch in x86_64 aarch64; do
+  [ "$arch" = "$host" ] || build_set "$arch"
+done
+echo "$home/dependencies/$host-postgres-linux-gnu/$build_id/$sha/allowed-dependencies.toml"

@@ -17,6 +17,10 @@ spec="$home/targets/$triple.json"
 tdir="$repo/target/closure"
 out="$home/closure/$triple"
 
+# Cross-building (an aarch64 closure on x86_64, or the reverse) needs the cross gcc.
+. "$repo/scripts/cross-env.sh"
+cross_env_for "$arch"
+
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
 (
@@ -26,7 +30,7 @@ trap 'rm -f "$json"' EXIT
   # The cfg names the postgrestd build: cargo does not notice a changed sysroot by
   # itself, and rlibs built against another std cannot be linked with this one.
   stamp=$(cat "$home/sysroot/lib/rustlib/$triple/lib/.postgrestd-stamp")
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot --cfg postgrestd_build=\"${stamp:0:16}\"" \
+  env "${cross_env[@]}" RUSTC_BOOTSTRAP=1 RUSTFLAGS="--sysroot=$home/sysroot --cfg postgrestd_build=\"${stamp:0:16}\"" \
     CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo build --release --locked -p plrust-trusted-pgrx \
       --no-default-features --features "$pgfeat" \

@@ -4,10 +4,11 @@
 #
 #   scripts/setup.sh            (as root)
 #
-# Installs: apt packages (PostgreSQL 15 + server headers, sudo, clang, lld), the pinned
-# Rust toolchain with rust-src, cargo-pgrx 0.18.1, and under $PLRUST_HOME (/opt/plrust,
-# readable by the postgres OS user): a copy of the toolchain, the postgrestd sysroot,
-# the target specs and the prebuilt dependency closure. Finally `cargo pgrx install`.
+# Installs: apt packages (PostgreSQL 15 + server headers, sudo, clang, lld, the other
+# architecture's cross gcc), the pinned Rust toolchain with rust-src, cargo-pgrx 0.18.1,
+# and under $PLRUST_HOME (/opt/plrust, readable by the postgres OS user): a copy of the
+# toolchain, and for x86_64 and aarch64 both the postgrestd sysroot, the target spec and
+# the prebuilt dependency closure. Finally `cargo pgrx install`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,8 +32,15 @@ step() { printf '\n== setup: %s\n' "$*"; }
 step "apt packages"
 # libssl-dev + pkg-config: cargo-pgrx links OpenSSL; clang/libclang: pgrx's bindgen;
 # lld: the linker of the postgres targets; sudo: running the server as postgres.
+# gcc and libc for the other architecture: functions are also built for it when
+# plrust.compilation_targets names it (its linker, and its headers for bindgen).
+case "$ARCH" in
+  x86_64) cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
+  aarch64) cross=(gcc-x86-64-linux-gnu libc6-dev-amd64-cross) ;;
+esac
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR sudo build-essential
-          clang libclang-dev lld pkg-config libssl-dev python3 ca-certificates curl)
+          clang libclang-dev lld pkg-config libssl-dev python3 ca-certificates curl
+          "${cross[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -82,41 +90,63 @@ if [ "$(cat "$PLRUST_HOME/toolchain/VERSION" 2>/dev/null)" != "$want" ]; then
   rm -rf "$PLRUST_HOME/toolchain"
   mv "$PLRUST_HOME/toolchain.new" "$PLRUST_HOME/toolchain"
 fi
+# The linker, found by gcc through -B: a cross gcc looks for `<triple>-ld.lld`, not the
+# `ld.lld` that -fuse-ld=lld names, so every target's gcc is pointed here.
+mkdir -p "$PLRUST_HOME/toolchain/gcc-ld"
+ln -sfn "$(command -v ld.lld)" "$PLRUST_HOME/toolchain/gcc-ld/ld.lld"
 echo "$(cat "$PLRUST_HOME/toolchain/VERSION")"
 
-step "target specs and postgrestd ($TRIPLE)"
+# Every architecture PL/Rust has, this machine's first: a replica on the other one can
+# then run what this server builds (plrust.compilation_targets).
+ARCHES=("$ARCH")
+for a in x86_64 aarch64; do [ "$a" = "$ARCH" ] || ARCHES+=("$a"); done
+
+step "target specs and postgrestd (${ARCHES[*]})"
 mkdir -p "$PLRUST_HOME/targets"
 cp postgrestd/targets/*.json "$PLRUST_HOME/targets/"
-postgrestd/build.sh "$ARCH" "$PLRUST_HOME/sysroot"
+for a in "${ARCHES[@]}"; do
+  postgrestd/build.sh "$a" "$PLRUST_HOME/sysroot"
+done
 
-step "dependency closure (plrust-trusted-pgrx for $TRIPLE)"
-scripts/build-closure.sh "$ARCH" "$PLRUST_HOME" "pg$PG_MAJOR"
+step "dependency closure (plrust-trusted-pgrx for ${ARCHES[*]})"
+for a in "${ARCHES[@]}"; do
+  scripts/build-closure.sh "$a" "$PLRUST_HOME" "pg$PG_MAJOR"
+done
 
 step "build id"
-# Everything a function's build depends on besides its own source.
+# Everything a function's build depends on besides its own source, for every target.
+# Made of inputs only (versions, specs, patches, sources, lockfile), never of built files:
+# the same release set up on an x86_64 primary and an aarch64 replica gets the same id,
+# so each computes the same artifact keys for either target.
 build_id=$( {
   cat "$PLRUST_HOME/toolchain/VERSION"
-  cat "$PLRUST_HOME/sysroot/lib/rustlib/$TRIPLE/lib/.postgrestd-stamp"
-  sha256sum "$PLRUST_HOME/targets/$TRIPLE.json" "$PLRUST_HOME/closure/$TRIPLE/libplrust_trusted_pgrx.rlib" | cut -d' ' -f1
-  (cd "$PLRUST_HOME/closure/$TRIPLE/target" && ls)
+  echo "pg$PG_MAJOR"
+  for a in x86_64 aarch64; do
+    cat "$PLRUST_HOME/sysroot/lib/rustlib/$a-postgres-linux-gnu/lib/.postgrestd-stamp"
+  done
+  find Cargo.toml Cargo.lock rust-toolchain.toml scripts/build-closure.sh \
+       plrust-trusted-pgrx pallocator postpanic -type f \( -name '*.rs' -o -name '*.toml' \
+       -o -name '*.lock' -o -name '*.sh' \) | LC_ALL=C sort | xargs sha256sum
 } | sha256sum | cut -c1-16)
 echo "$build_id" > "$PLRUST_HOME/BUILD_ID"
 chmod -R a+rX "$PLRUST_HOME"
 echo "$build_id"
 
-step "allowed dependencies (sets built for an earlier toolchain)"
-# Rebuild every dependency set an administrator built before, for this BUILD_ID, from
-# the copy (and pinned lockfile) kept with it; then drop the sets of old builds.
+step "allowed dependencies (sets built before, for this toolchain and every target)"
+# Rebuild every dependency set an administrator built before, for this BUILD_ID and every
+# architecture, from the copy (and pinned lockfile) kept with it (a set already built is
+# skipped); then drop the sets of old builds.
 shopt -s nullglob
 for old in "$PLRUST_HOME/dependencies/$TRIPLE"/*/*/allowed-dependencies.toml; do
-  case "$old" in "$PLRUST_HOME/dependencies/$TRIPLE/$build_id/"*) continue ;; esac
   scripts/allow-dependencies.sh "$old" >/dev/null
 done
-for dir in "$PLRUST_HOME/dependencies/$TRIPLE"/*/; do
+for dir in "$PLRUST_HOME/dependencies"/*/*/; do
   [ "$(basename "$dir")" = "$build_id" ] || rm -rf "$dir"
 done
 shopt -u nullglob
-echo "$(ls -d "$PLRUST_HOME/dependencies/$TRIPLE/$build_id"/*/ 2>/dev/null | wc -l) set(s)"
+for a in "${ARCHES[@]}"; do
+  echo "$a: $(ls -d "$PLRUST_HOME/dependencies/$a-postgres-linux-gnu/$build_id"/*/ 2>/dev/null | wc -l) set(s)"
+done
 
 step "the extension"
 (cd plrust && PLRUST_BUILD_ID="$build_id" cargo pgrx install --release --pg-config "$PG_CONFIG" \

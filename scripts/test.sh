@@ -8,7 +8,8 @@
 #   4. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
 #      checking afterwards that the server never restarted or crashed
 #   5. the lifecycle scripts in tests/lifecycle, each with clusters of its own: dump and
-#      restore, a streaming standby without a toolchain, concurrent builds and load
+#      restore, a streaming standby without a toolchain, concurrent builds and load,
+#      aarch64 artifacts built by this server
 # Ends with a line "N passed, N failed" (suites counted as one each).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +46,7 @@ run "pg_regress suites" scripts/regress.sh
 run "lifecycle: pg_dump and restore of 109 functions" tests/lifecycle/dump-restore.sh
 run "lifecycle: streaming standby without a toolchain" tests/lifecycle/standby.sh
 run "lifecycle: concurrent builds; pgbench while replacing" tests/lifecycle/load.sh
+run "lifecycle: aarch64 artifacts an aarch64 server can load" tests/lifecycle/cross-target.sh
 
 printf '\n%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

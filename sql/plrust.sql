@@ -34,9 +34,10 @@ CREATE TRUSTED LANGUAGE plrust
     VALIDATOR plrust.plrust_validator;
 COMMENT ON LANGUAGE plrust IS 'PL/Rust procedural language';
 
--- Every PL/Rust function of this database with the artifact it runs on this machine's
--- target: built or not, its size, how long the build took, when, and with what toolchain
--- (build_id names the toolchain, postgrestd and dependency closure together).
+-- Every PL/Rust function of this database with its artifact for each target it is built
+-- for (this machine's, those plrust.compilation_targets adds, and any other that has an
+-- artifact stored): built or not, its size, how long the build took, when, and with what
+-- toolchain (build_id names the toolchain, postgrestd and dependency closure together).
 CREATE VIEW plrust.functions AS
 SELECT k.function::pg_catalog.regprocedure AS function,
        k.target,
@@ -49,7 +50,8 @@ SELECT k.function::pg_catalog.regprocedure AS function,
        a.build_id
 FROM plrust.function_keys() k
 LEFT JOIN plrust.artifacts a
-       ON a.key OPERATOR(pg_catalog.=) k.key AND a.target OPERATOR(pg_catalog.=) k.target;
+       ON a.key OPERATOR(pg_catalog.=) k.key AND a.target OPERATOR(pg_catalog.=) k.target
+WHERE k.configured OR a.key IS NOT NULL;
 COMMENT ON VIEW plrust.functions IS 'PL/Rust functions and their compiled artifacts';
 GRANT SELECT ON plrust.functions TO PUBLIC;
 

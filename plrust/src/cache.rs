@@ -126,7 +126,7 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     loop {
         let generation = entry.generation.get();
         let def = ProcDef::load(entry.fn_oid)?;
-        let krate = pipeline::generate(&def)?;
+        let krate = pipeline::generate(&def, toolchain::HOST_TARGET)?;
         let key = pipeline::artifact_key(&krate);
         let library = library(key, |key| {
             pipeline::object_for(krate, key).map_err(|e| match e {
@@ -232,7 +232,7 @@ pub fn loaded_libraries() -> Vec<(String, i32)> {
 /// this backend finds the library loaded, in another backend finds it stored.
 pub fn run_do_block(source: String) -> Result<(), PlRustError> {
     transaction_epoch();
-    let krate = pipeline::generate(&ProcDef::do_block(source))?;
+    let krate = pipeline::generate(&ProcDef::do_block(source), toolchain::HOST_TARGET)?;
     let key = pipeline::artifact_key(&krate);
     let library = library(key, |key| pipeline::object_for(krate, key))?;
     // Unloaded in a later transaction, unless an identical block runs again.

@@ -294,6 +294,8 @@ pub const MAX_COLUMNS: usize = 32;
 /// The source of a function's crate, ready to compile.
 #[derive(Debug)]
 pub struct GeneratedCrate {
+    /// The target triple it is generated (and compiled) for.
+    pub target: &'static str,
     /// The body's `[dependencies]` section, if it names crates.
     pub dependencies: Option<String>,
     /// The dependencies resolved against the allow-list (`pipeline::resolve_dependencies`):
@@ -319,7 +321,7 @@ pub const INIT_SYMBOL: &str = "plrust_init";
 pub fn generate(
     signature: &Signature,
     body: &InstrumentedBody,
-    target_triple: &str,
+    target_triple: &'static str,
 ) -> GeneratedCrate {
     let params = signature
         .args
@@ -414,6 +416,7 @@ pub fn generate(
     .to_string();
 
     GeneratedCrate {
+        target: target_triple,
         lib_rs,
         line1_offset: prefix.chars().count(),
         user_rs,

@@ -109,6 +109,12 @@ pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString
     push(&toolchain.target_spec);
     push(&"--sysroot");
     push(&toolchain.sysroot);
+    // Named here rather than in the target spec: the spec is an input of postgrestd and
+    // the closure, and the same spec must link on either architecture.
+    push(&"-C");
+    push(&format!("linker={}", toolchain.linker.display()));
+    push(&"-C");
+    push(&format!("link-arg=-B{}/", toolchain.linker_dir.display()));
     for a in [
         "-C",
         "opt-level=2",

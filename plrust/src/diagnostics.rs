@@ -152,6 +152,7 @@ mod unit_tests {
 
     fn krate(code: &str) -> GeneratedCrate {
         GeneratedCrate {
+            target: "x86_64-postgres-linux-gnu",
             dependencies: None,
             shifts: Vec::new(),
             externs: Vec::new(),

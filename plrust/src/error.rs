@@ -111,6 +111,9 @@ pub enum PlRustError {
 
     #[error("{what} must run at READ COMMITTED isolation")]
     NeedsReadCommitted { what: &'static str },
+
+    #[error("plrust.compilation_targets names an unknown architecture \"{name}\"")]
+    UnknownTarget { name: String },
 }
 
 impl PlRustError {
@@ -139,6 +142,7 @@ impl PlRustError {
             Self::NotPlRust { .. } => ERRCODE_WRONG_OBJECT_TYPE,
             Self::NotBuilt { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             Self::NeedsReadCommitted { .. } => ERRCODE_INVALID_TRANSACTION_STATE,
+            Self::UnknownTarget { .. } => ERRCODE_INVALID_PARAMETER_VALUE,
         }
     }
 
@@ -174,6 +178,9 @@ impl PlRustError {
             Self::NeedsReadCommitted { .. } => Some(
                 "At REPEATABLE READ or SERIALIZABLE the transaction's snapshot can miss functions created since it began.".into(),
             ),
+            Self::UnknownTarget { .. } => {
+                Some("Architectures are x86_64 and aarch64, separated by commas.".into())
+            }
             Self::UnnamedArgument { .. } => {
                 Some("Give every argument a name; the body refers to arguments by name.".into())
             }

@@ -122,11 +122,11 @@ fn loaded_libraries() -> TableIterator<'static, (name!(key, String), name!(funct
     TableIterator::new(cache::loaded_libraries())
 }
 
-/// `plrust.artifact_key(regprocedure)`: the content hash a function's shared object is
-/// stored under in `plrust.artifacts`.
+/// `plrust.artifact_key(regprocedure)`: the content hash a function's shared object for
+/// this server's target is stored under in `plrust.artifacts`.
 #[pg_extern(stable, strict)]
 fn artifact_key(function: pg_sys::Oid) -> String {
-    pipeline::function_key(function).unwrap_or_else(|e| e.report())
+    pipeline::function_key(function, toolchain::HOST_TARGET).unwrap_or_else(|e| e.report())
 }
 
 /// `plrust.generated_crate(regprocedure)`: what PL/Rust compiles for a function: its
@@ -137,7 +137,7 @@ fn generated_crate(
     function: pg_sys::Oid,
 ) -> TableIterator<'static, (name!(file, &'static str), name!(contents, String))> {
     let def = pg_proc::ProcDef::load(function).unwrap_or_else(|e| e.report());
-    let mut krate = pipeline::generate(&def).unwrap_or_else(|e| e.report());
+    let mut krate = pipeline::generate(&def, toolchain::HOST_TARGET).unwrap_or_else(|e| e.report());
     pipeline::resolve_dependencies(&mut krate).unwrap_or_else(|e| e.report());
     let toolchain = toolchain::Toolchain::host().unwrap_or_else(|e| e.report());
     let args = std::iter::once(toolchain.rustc.as_os_str().to_owned())

@@ -14,6 +14,7 @@ use crate::artifact_store;
 use crate::error::PlRustError;
 use crate::pg_proc;
 use crate::pipeline;
+use crate::settings;
 use crate::toolchain;
 
 /// Every PL/Rust function of this database, in oid order.
@@ -102,9 +103,10 @@ fn cleanup_artifacts() -> i64 {
     artifact_store::sweep_except(|| pipeline::live_keys(&plrust_functions()))
 }
 
-/// `plrust.function_keys()`: for every PL/Rust function of this database, the artifact
-/// key it runs on this machine's target (NULL when its body does not generate). The
-/// rows of `plrust.functions`.
+/// `plrust.function_keys()`: for every PL/Rust function of this database and every
+/// target PL/Rust has, the artifact key (NULL when its body does not generate), and
+/// whether this session builds for that target (this server's, or named by
+/// `plrust.compilation_targets`). The rows of `plrust.functions`.
 #[pg_extern(stable, parallel_safe)]
 fn function_keys() -> TableIterator<
     'static,
@@ -112,13 +114,18 @@ fn function_keys() -> TableIterator<
         name!(function, pg_sys::Oid),
         name!(target, &'static str),
         name!(key, Option<String>),
+        name!(configured, bool),
     ),
 > {
+    let configured = settings::compilation_targets().unwrap_or_else(|e| e.report());
     let rows = plrust_functions()
         .into_iter()
-        .map(|oid| {
-            let key = pipeline::function_key(oid).ok();
-            (oid, toolchain::HOST_TARGET, key)
+        .flat_map(|oid| {
+            let configured = &configured;
+            toolchain::TARGETS.iter().map(move |&(_, target)| {
+                let key = pipeline::function_key(oid, target).ok();
+                (oid, target, key, configured.contains(&target))
+            })
         })
         .collect::<Vec<_>>();
     TableIterator::new(rows)

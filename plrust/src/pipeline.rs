@@ -29,27 +29,32 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
     compile_function(fn_oid).map(|_| ())
 }
 
-/// Check, build and store a function's artifact unless it is already stored; true if it
-/// was built now. What CREATE does, and `plrust.compile` / `plrust.recompile_all`.
+/// Check, build and store a function's artifacts, for this server's target and those
+/// `plrust.compilation_targets` adds, unless they are already stored; true if any was
+/// built now. What CREATE does, and `plrust.compile` / `plrust.recompile_all`.
 pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> {
     let def = ProcDef::load(fn_oid)?;
-    let mut krate = generate(&def)?;
-    // Checked at every CREATE, even when the artifact exists: a crate taken off the
-    // allow-list cannot come back by re-creating an identical function.
-    resolve_dependencies(&mut krate)?;
-    let key = artifact_key(&krate);
-    if artifact_store::hold(&key, toolchain::HOST_TARGET) {
-        return Ok(false);
+    let mut built_any = false;
+    for target in settings::compilation_targets()? {
+        let mut krate = generate(&def, target)?;
+        // Checked at every CREATE, even when the artifact exists: a crate taken off the
+        // allow-list cannot come back by re-creating an identical function.
+        resolve_dependencies(&mut krate)?;
+        let key = artifact_key(&krate);
+        if artifact_store::hold(&key, target) {
+            continue;
+        }
+        let built = compile::build(krate, Toolchain::for_target(target)?)?;
+        artifact_store::store(&key, &built, toolchain::BUILD_ID);
+        built_any = true;
     }
-    let built = compile::build(krate, Toolchain::host()?)?;
-    artifact_store::store(&key, &built, toolchain::BUILD_ID);
-    Ok(true)
+    Ok(built_any)
 }
 
-/// Stages 1-3: parse, check, instrument and generate. Cheap (no IO), and its output is what the
-/// artifact key is computed from, so a call can find its artifact without the toolchain
-/// or the allow-list.
-pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
+/// Stages 1-3 for `target`: parse, check, instrument and generate. Cheap (no IO), and its
+/// output is what the artifact key is computed from, so a call can find its artifact
+/// without the toolchain or the allow-list, and any machine can compute any target's key.
+pub fn generate(def: &ProcDef, target: &'static str) -> Result<GeneratedCrate, PlRustError> {
     let parsed = body::parse(&def.source).map_err(|e| match e {
         PlRustError::BodySyntax { .. } => trust::violation_in_unparsable(&def.source).unwrap_or(e),
         e => e,
@@ -57,11 +62,7 @@ pub fn generate(def: &ProcDef) -> Result<GeneratedCrate, PlRustError> {
     let checked = trust::check(parsed)?;
     let instrumented = instrument::instrument(checked)?;
     let signature = Signature::new(def, &pg_proc::SysCatalog)?;
-    Ok(codegen::generate(
-        &signature,
-        &instrumented,
-        toolchain::HOST_TARGET,
-    ))
+    Ok(codegen::generate(&signature, &instrumented, target))
 }
 
 /// Check the body's `[dependencies]` against the allow-list named by
@@ -71,25 +72,26 @@ pub fn resolve_dependencies(krate: &mut GeneratedCrate) -> Result<(), PlRustErro
         return Ok(());
     };
     let allow_list = settings::allowed_dependencies().ok_or(PlRustError::DependenciesNotAllowed)?;
-    let sets = toolchain::dependency_sets_dir(toolchain::HOST_TARGET);
+    let sets = toolchain::dependency_sets_dir(krate.target);
     let (allowed, set) = dependencies::load_dependency_set(&allow_list, &sets)?;
     krate.externs = dependencies::resolve(section, &allowed, &set)?;
     krate.dependency_dirs = vec![set.target_dir(), set.host_dir()];
     Ok(())
 }
 
-/// The object to load for a call or a DO block: stored (built at CREATE, by an
-/// identical function or block, or restored), or built now and stored for the next
-/// time, unless this transaction cannot write (a read-only transaction, a parallel
-/// worker, a standby): then only this backend has it. The row goes with the
-/// transaction: a DO block that fails leaves no artifact behind (this backend keeps it
-/// loaded, see `cache`).
+/// The object to load for a call or a DO block (generated for this server's target):
+/// stored (built at CREATE, by an identical function or block, or restored), or built now
+/// and stored for the next time, unless this transaction cannot write (a read-only
+/// transaction, a parallel worker, a standby): then only this backend has it. The row
+/// goes with the transaction: a DO block that fails leaves no artifact behind (this
+/// backend keeps it loaded, see `cache`).
 pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
-    if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
+    if let Some(object) = artifact_store::fetch(key, krate.target) {
         return Ok(object);
     }
     resolve_dependencies(&mut krate)?;
-    let built = compile::build(krate, Toolchain::host()?)?;
+    let toolchain = Toolchain::for_target(krate.target)?;
+    let built = compile::build(krate, toolchain)?;
     // SAFETY: reads of the backend's transaction state.
     let read_only = unsafe {
         pgrx::pg_sys::XactReadOnly
@@ -102,27 +104,36 @@ pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRus
     Ok(built.object)
 }
 
-/// The artifact key of function `fn_oid` as it is now: stages 0-3 and the hash. What a
-/// call looks up, and what `plrust.artifact_key`, `plrust.functions` and the cleanup's
-/// live set are made of.
-pub fn function_key(fn_oid: pgrx::pg_sys::Oid) -> Result<String, PlRustError> {
+/// The artifact key of function `fn_oid` for `target` as it is now: stages 0-3 and the
+/// hash. What a call looks up (for this server's target), and what
+/// `plrust.artifact_key`, `plrust.functions` and the cleanup's live set are made of.
+pub fn function_key(
+    fn_oid: pgrx::pg_sys::Oid,
+    target: &'static str,
+) -> Result<String, PlRustError> {
     let def = ProcDef::load(fn_oid)?;
-    Ok(artifact_key(&generate(&def)?))
+    Ok(artifact_key(&generate(&def, target)?))
 }
 
-/// The keys of the artifacts the functions of this database use: the live set that
-/// `plrust.cleanup_artifacts` keeps. A function whose body no longer generates (created
-/// with `check_function_bodies = off`, never valid) has none.
+/// The keys of the artifacts the functions of this database use, for every target
+/// PL/Rust has (whether or not this session's `plrust.compilation_targets` names it):
+/// the live set that `plrust.cleanup_artifacts` keeps. A function whose body no longer
+/// generates (created with `check_function_bodies = off`, never valid) has none.
 pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
     functions
         .iter()
-        .filter_map(|&oid| function_key(oid).ok())
+        .flat_map(|&oid| {
+            toolchain::TARGETS
+                .iter()
+                .filter_map(move |&(_, target)| function_key(oid, target).ok())
+        })
         .collect()
 }
 
 /// The content hash a function's shared object is stored under: the exact sources that
 /// are compiled (which embody the body, the signature and PL/Rust's code generation)
-/// and the exact toolchain, postgrestd and closure (`BUILD_ID`) they are compiled with.
+/// and the exact toolchain, postgrestd and closure (`BUILD_ID`) they are compiled with,
+/// for the target they are compiled for.
 /// Identical functions share one artifact; any change makes a new one.
 pub fn artifact_key(krate: &GeneratedCrate) -> String {
     let mut h = Sha256::new();
@@ -133,7 +144,7 @@ pub fn artifact_key(krate: &GeneratedCrate) -> String {
     };
     field("format", b"plrust-artifact-1");
     field("build_id", toolchain::BUILD_ID.as_bytes());
-    field("target", toolchain::HOST_TARGET.as_bytes());
+    field("target", krate.target.as_bytes());
     field("lib.rs", krate.lib_rs.as_bytes());
     field("user.rs", krate.user_rs.as_bytes());
     // The dependencies as the body states them (resolved against the allow-list at
@@ -153,6 +164,7 @@ mod unit_tests {
 
     fn krate(lib: &str, user: &str) -> GeneratedCrate {
         GeneratedCrate {
+            target: "x86_64-postgres-linux-gnu",
             dependencies: None,
             shifts: Vec::new(),
             externs: Vec::new(),

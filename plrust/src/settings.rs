@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
+use crate::error::PlRustError;
+use crate::toolchain;
+
 static WORK_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static COMPILATION_TARGETS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ALLOWED_DEPENDENCIES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 /// In MB. 1 GB: room for real work (a sort of a few million rows), small enough that a
 /// runaway function in each of a hundred sessions does not take the machine.
@@ -31,6 +35,17 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_string_guc(
+        c"plrust.compilation_targets",
+        c"Architectures CREATE FUNCTION also builds for, besides this server's.",
+        c"A comma-separated list of x86_64 and aarch64 (the original PL/Rust's names). Each \
+          function's artifact for those targets is stored too, so a replica on that \
+          architecture runs it without a toolchain.",
+        &COMPILATION_TARGETS,
+        GucContext::Suset,
+        // A list: `SET plrust.compilation_targets = x86_64, aarch64` needs no quotes.
+        GucFlags::from_bits_retain(pgrx::pg_sys::GUC_LIST_INPUT as i32),
+    );
     GucRegistry::define_int_guc(
         c"plrust.max_memory",
         c"Most memory the PL/Rust functions of one session may hold at once.",
@@ -42,6 +57,29 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::UNIT_MB,
     );
+}
+
+/// The targets to build for: this server's first, then those `plrust.compilation_targets`
+/// adds, each once.
+pub fn compilation_targets() -> Result<Vec<&'static str>, PlRustError> {
+    let listed = COMPILATION_TARGETS
+        .get()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parse_targets(&listed)
+}
+
+fn parse_targets(listed: &str) -> Result<Vec<&'static str>, PlRustError> {
+    let mut targets = vec![toolchain::HOST_TARGET];
+    for name in listed.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let target = toolchain::target_of(name).ok_or_else(|| PlRustError::UnknownTarget {
+            name: name.to_owned(),
+        })?;
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    Ok(targets)
 }
 
 /// `plrust.max_memory` in bytes.
@@ -66,5 +104,25 @@ pub fn work_dir() -> PathBuf {
             PathBuf::from(dir.to_string_lossy().into_owned())
         }
         _ => std::env::temp_dir(),
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn targets_start_with_the_hosts_and_name_each_once() {
+        let host = toolchain::HOST_TARGET;
+        assert_eq!(parse_targets("").unwrap(), vec![host]);
+        let both = parse_targets(" aarch64 , x86_64,AARCH64,").unwrap();
+        assert_eq!(both[0], host);
+        assert_eq!(both.len(), 2);
+        assert!(both.contains(&"aarch64-postgres-linux-gnu"));
+        assert!(both.contains(&"x86_64-postgres-linux-gnu"));
+        match parse_targets("x86_64, riscv64") {
+            Err(PlRustError::UnknownTarget { name }) => assert_eq!(name, "riscv64"),
+            other => panic!("expected UnknownTarget, got {other:?}"),
+        }
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! $PLRUST_HOME/toolchain/bin/rustc                         pinned rustc (1.95.0)
+//! $PLRUST_HOME/toolchain/gcc-ld/ld.lld                     the linker, for gcc's -B
 //! $PLRUST_HOME/targets/<triple>.json                       target specs
 //! $PLRUST_HOME/sysroot/lib/rustlib/<triple>/lib/           postgrestd
 //! $PLRUST_HOME/closure/<triple>/libplrust_trusted_pgrx.rlib  the API bodies see
@@ -27,6 +28,10 @@ const HOME: &str = match option_env!("PLRUST_HOME") {
 /// Identifies the toolchain, postgrestd and dependency closure this extension was built
 /// with (setup passes it at build time). Part of every artifact key, so a new toolchain
 /// means new artifacts; known without the toolchain, so a standby can find artifacts.
+/// Setup computes it from the inputs of every target's build (rustc's version, the
+/// postgrestd patch series and target specs, the closure's sources and lockfile), never
+/// from built files, so the same release on an x86_64 primary and an aarch64 replica
+/// computes the same keys.
 pub const BUILD_ID: &str = match option_env!("PLRUST_BUILD_ID") {
     Some(id) => id,
     None => "unset",
@@ -48,6 +53,21 @@ pub const HOST_TARGET: &str = if cfg!(target_arch = "aarch64") {
     "x86_64-postgres-linux-gnu"
 };
 
+/// Every target PL/Rust builds for, by the architecture name `plrust.compilation_targets`
+/// uses. Setup installs all of them, whichever the host is.
+pub const TARGETS: [(&str, &str); 2] = [
+    ("x86_64", "x86_64-postgres-linux-gnu"),
+    ("aarch64", "aarch64-postgres-linux-gnu"),
+];
+
+/// The target triple of architecture `arch` (`x86_64`, `aarch64`), if PL/Rust has one.
+pub fn target_of(arch: &str) -> Option<&'static str> {
+    TARGETS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(arch))
+        .map(|&(_, triple)| triple)
+}
+
 /// The installed toolchain for one target.
 #[derive(Debug)]
 pub struct Toolchain {
@@ -60,18 +80,34 @@ pub struct Toolchain {
     pub trusted_pgrx: PathBuf,
     pub target_deps: PathBuf,
     pub host_deps: PathBuf,
+    /// The C compiler driver that links for this target: Debian's `<arch>-linux-gnu-gcc`,
+    /// the native gcc on the target's own architecture and the cross gcc on the other.
+    pub linker: PathBuf,
+    /// Where that gcc finds `ld.lld` (passed as `-B`): a cross gcc would look for
+    /// `<arch>-linux-gnu-ld.lld`, which Debian does not have.
+    pub linker_dir: PathBuf,
 }
 
 impl Toolchain {
-    /// The toolchain for this machine's target, checked to be installed. Cached per
-    /// backend once found.
+    /// The toolchain for this machine's target, checked to be installed.
     pub fn host() -> Result<&'static Toolchain, PlRustError> {
-        static HOST: OnceCell<Toolchain> = OnceCell::new();
-        HOST.get_or_try_init(|| Toolchain::at(Path::new(HOME), HOST_TARGET))
+        Toolchain::for_target(HOST_TARGET)
+    }
+
+    /// The toolchain for `target` (one of [`TARGETS`]), checked to be installed. Cached
+    /// per backend once found.
+    pub fn for_target(target: &'static str) -> Result<&'static Toolchain, PlRustError> {
+        static FOUND: [OnceCell<Toolchain>; TARGETS.len()] = [OnceCell::new(), OnceCell::new()];
+        let slot = TARGETS
+            .iter()
+            .position(|&(_, triple)| triple == target)
+            .expect("toolchain asked for a target PL/Rust does not have");
+        FOUND[slot].get_or_try_init(|| Toolchain::at(Path::new(HOME), target))
     }
 
     fn at(home: &Path, target: &'static str) -> Result<Toolchain, PlRustError> {
         let closure = home.join("closure").join(target);
+        let arch = target.split('-').next().unwrap_or(target);
         let tc = Toolchain {
             target,
             version: std::fs::read_to_string(home.join("toolchain/VERSION"))
@@ -83,6 +119,8 @@ impl Toolchain {
             trusted_pgrx: closure.join("libplrust_trusted_pgrx.rlib"),
             target_deps: closure.join("target"),
             host_deps: closure.join("host"),
+            linker: PathBuf::from(format!("/usr/bin/{arch}-linux-gnu-gcc")),
+            linker_dir: home.join("toolchain/gcc-ld"),
         };
         let std_dir = tc.sysroot.join("lib/rustlib").join(target).join("lib");
         for path in [
@@ -91,6 +129,8 @@ impl Toolchain {
             &std_dir,
             &tc.trusted_pgrx,
             &tc.target_deps,
+            &tc.linker,
+            &tc.linker_dir.join("ld.lld"),
         ] {
             if !path.exists() {
                 return Err(PlRustError::ToolchainMissing {
