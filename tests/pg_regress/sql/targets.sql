@@ -41,6 +41,19 @@ SELECT plrust.compile('tgt_host_only(int)'::regprocedure) AS built_again;
 SELECT target, built FROM plrust.functions
 WHERE function = 'tgt_host_only(int)'::regprocedure ORDER BY target;
 
+-- A body with [dependencies] is built for aarch64 against the allow-list's aarch64 set
+-- (scripts/allow-dependencies.sh builds every set for both targets).
+CREATE FUNCTION tgt_dep(x int8) RETURNS text STRICT LANGUAGE plrust AS $$
+[dependencies]
+itoa = "1"
+[code]
+    let mut buffer = itoa::Buffer::new();
+    Ok(Some(buffer.format(x + 205).to_string()))
+$$;
+SELECT tgt_dep(1);
+SELECT target, built FROM plrust.functions
+WHERE function = 'tgt_dep(int8)'::regprocedure ORDER BY target;
+
 -- A DO block runs here only: its artifact is built for this machine, not for aarch64.
 CREATE TEMP TABLE tgt_before AS SELECT target, count(*) AS n FROM plrust.artifacts GROUP BY target;
 DO LANGUAGE plrust $$ let _ = 203; Ok(None) $$;
@@ -80,3 +93,4 @@ SET plrust.compilation_targets = aarch64;
 RESET ROLE;
 DROP ROLE plrust_tgt_user;
 DROP FUNCTION tgt_host_only(int);
+DROP FUNCTION tgt_dep(int8);
