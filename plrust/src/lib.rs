@@ -126,7 +126,9 @@ fn loaded_libraries() -> TableIterator<'static, (name!(key, String), name!(funct
 /// this server's target is stored under in `plrust.artifacts`.
 #[pg_extern(stable, strict)]
 fn artifact_key(function: pg_sys::Oid) -> String {
-    pipeline::function_key(function, toolchain::HOST_TARGET).unwrap_or_else(|e| e.report())
+    pipeline::function_keys(function, &[toolchain::HOST_TARGET])
+        .map(|mut keys| keys.remove(0))
+        .unwrap_or_else(|e| e.report())
 }
 
 /// `plrust.generated_crate(regprocedure)`: what PL/Rust compiles for a function: its

@@ -118,14 +118,19 @@ fn function_keys() -> TableIterator<
     ),
 > {
     let configured = settings::compilation_targets().unwrap_or_else(|e| e.report());
+    let targets = toolchain::TARGETS.map(|(_, target)| target);
     let rows = plrust_functions()
         .into_iter()
         .flat_map(|oid| {
-            let configured = &configured;
-            toolchain::TARGETS.iter().map(move |&(_, target)| {
-                let key = pipeline::function_key(oid, target).ok();
-                (oid, target, key, configured.contains(&target))
-            })
+            let keys = match pipeline::function_keys(oid, &targets) {
+                Ok(keys) => keys.into_iter().map(Some).collect(),
+                Err(_) => vec![None; targets.len()],
+            };
+            targets
+                .into_iter()
+                .zip(keys)
+                .map(|(target, key)| (oid, target, key, configured.contains(&target)))
+                .collect::<Vec<_>>()
         })
         .collect::<Vec<_>>();
     TableIterator::new(rows)

@@ -33,10 +33,10 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
 /// `plrust.compilation_targets` adds, unless they are already stored; true if any was
 /// built now. What CREATE does, and `plrust.compile` / `plrust.recompile_all`.
 pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> {
-    let def = ProcDef::load(fn_oid)?;
+    let checked = check(&ProcDef::load(fn_oid)?)?;
     let mut built_any = false;
     for target in settings::compilation_targets()? {
-        let mut krate = generate(&def, target)?;
+        let mut krate = checked.generate(target);
         // Checked at every CREATE, even when the artifact exists: a crate taken off the
         // allow-list cannot come back by re-creating an identical function.
         resolve_dependencies(&mut krate)?;
@@ -51,18 +51,37 @@ pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> 
     Ok(built_any)
 }
 
-/// Stages 1-3 for `target`: parse, check, instrument and generate. Cheap (no IO), and its
-/// output is what the artifact key is computed from, so a call can find its artifact
-/// without the toolchain or the allow-list, and any machine can compute any target's key.
-pub fn generate(def: &ProcDef, target: &'static str) -> Result<GeneratedCrate, PlRustError> {
+/// A function's body through stages 1-2 (parsed, trust-checked, instrumented) with its
+/// signature: everything but the target. Cheap (no IO), and what artifact keys are
+/// computed from, so a call can find its artifact without the toolchain or the
+/// allow-list, and any machine can compute any target's key.
+pub struct Checked {
+    signature: Signature,
+    body: instrument::InstrumentedBody,
+}
+
+impl Checked {
+    /// Stage 3: the crate for `target`.
+    pub fn generate(&self, target: &'static str) -> GeneratedCrate {
+        codegen::generate(&self.signature, &self.body, target)
+    }
+}
+
+/// Stages 1-2: parse, check and instrument the body, and resolve the signature.
+pub fn check(def: &ProcDef) -> Result<Checked, PlRustError> {
     let parsed = body::parse(&def.source).map_err(|e| match e {
         PlRustError::BodySyntax { .. } => trust::violation_in_unparsable(&def.source).unwrap_or(e),
         e => e,
     })?;
     let checked = trust::check(parsed)?;
-    let instrumented = instrument::instrument(checked)?;
+    let body = instrument::instrument(checked)?;
     let signature = Signature::new(def, &pg_proc::SysCatalog)?;
-    Ok(codegen::generate(&signature, &instrumented, target))
+    Ok(Checked { signature, body })
+}
+
+/// Stages 1-3 for one target.
+pub fn generate(def: &ProcDef, target: &'static str) -> Result<GeneratedCrate, PlRustError> {
+    Ok(check(def)?.generate(target))
 }
 
 /// Check the body's `[dependencies]` against the allow-list named by
@@ -104,15 +123,19 @@ pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRus
     Ok(built.object)
 }
 
-/// The artifact key of function `fn_oid` for `target` as it is now: stages 0-3 and the
-/// hash. What a call looks up (for this server's target), and what
-/// `plrust.artifact_key`, `plrust.functions` and the cleanup's live set are made of.
-pub fn function_key(
+/// The artifact key of function `fn_oid` for each of `targets`, as it is now: stages 0-3
+/// and the hash (the body is checked once). What a call looks up (for this server's
+/// target), and what `plrust.artifact_key`, `plrust.functions` and the cleanup's live set
+/// are made of.
+pub fn function_keys(
     fn_oid: pgrx::pg_sys::Oid,
-    target: &'static str,
-) -> Result<String, PlRustError> {
-    let def = ProcDef::load(fn_oid)?;
-    Ok(artifact_key(&generate(&def, target)?))
+    targets: &[&'static str],
+) -> Result<Vec<String>, PlRustError> {
+    let checked = check(&ProcDef::load(fn_oid)?)?;
+    Ok(targets
+        .iter()
+        .map(|&target| artifact_key(&checked.generate(target)))
+        .collect())
 }
 
 /// The keys of the artifacts the functions of this database use, for every target
@@ -120,13 +143,11 @@ pub fn function_key(
 /// the live set that `plrust.cleanup_artifacts` keeps. A function whose body no longer
 /// generates (created with `check_function_bodies = off`, never valid) has none.
 pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
+    let targets = toolchain::TARGETS.map(|(_, target)| target);
     functions
         .iter()
-        .flat_map(|&oid| {
-            toolchain::TARGETS
-                .iter()
-                .filter_map(move |&(_, target)| function_key(oid, target).ok())
-        })
+        .filter_map(|&oid| function_keys(oid, &targets).ok())
+        .flatten()
         .collect()
 }
 

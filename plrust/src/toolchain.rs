@@ -46,19 +46,15 @@ pub fn dependency_sets_dir(target: &str) -> PathBuf {
         .join(BUILD_ID)
 }
 
-/// The target triple of this machine's functions.
-pub const HOST_TARGET: &str = if cfg!(target_arch = "aarch64") {
-    "aarch64-postgres-linux-gnu"
-} else {
-    "x86_64-postgres-linux-gnu"
-};
-
 /// Every target PL/Rust builds for, by the architecture name `plrust.compilation_targets`
 /// uses. Setup installs all of them, whichever the host is.
 pub const TARGETS: [(&str, &str); 2] = [
     ("x86_64", "x86_64-postgres-linux-gnu"),
     ("aarch64", "aarch64-postgres-linux-gnu"),
 ];
+
+/// The target triple of this machine's functions.
+pub const HOST_TARGET: &str = TARGETS[if cfg!(target_arch = "aarch64") { 1 } else { 0 }].1;
 
 /// The target triple of architecture `arch` (`x86_64`, `aarch64`), if PL/Rust has one.
 pub fn target_of(arch: &str) -> Option<&'static str> {
