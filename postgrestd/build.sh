@@ -70,6 +70,7 @@ echo '[workspace]' >> "$crate/Cargo.toml"
   RUSTC_BOOTSTRAP=1 __CARGO_TESTS_ONLY_SRC_ROOT="$scratch/$triple/rust/library" \
     cargo build --release --quiet \
       -Zbuild-std=std,panic_unwind -Zjson-target-spec \
+      -Zbuild-std-features=panic-unwind \
       --target "$spec" --target-dir "$scratch/$triple/target"
 )
 

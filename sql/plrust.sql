@@ -14,6 +14,16 @@ CREATE TABLE plrust.artifacts (
     PRIMARY KEY (key, target)
 );
 COMMENT ON TABLE plrust.artifacts IS 'PL/Rust function libraries, by content hash and target';
+-- Objects are read back at each function's first call in a backend: lz4 decompresses
+-- them about ten times faster than the default pglz, at nearly the same size. (A server
+-- built without lz4 keeps pglz.)
+DO $$
+BEGIN
+    ALTER TABLE plrust.artifacts ALTER COLUMN object SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+    NULL;
+END
+$$;
 REVOKE ALL ON plrust.artifacts FROM PUBLIC;
 -- pg_dump dumps the rows, so a restore finds every function already built.
 SELECT pg_catalog.pg_extension_config_dump('plrust.artifacts', '');

@@ -15,22 +15,78 @@ use pgrx::spi::Spi;
 use crate::compile::BuiltArtifact;
 
 /// The stored shared object for `key` on `target`, if any.
+///
+/// A function's first call in each backend comes here, so this reads the table with one
+/// index scan of its primary key instead of a query through SPI: in a fresh backend,
+/// parsing and planning the query (and the catalog lookups that takes) cost more than
+/// the read itself (0.6 ms of a 2 ms first call, measured). The snapshot is the latest
+/// one: an artifact is immutable and named by its content, so seeing one committed after
+/// the caller's snapshot is harmless and saves a build.
 pub fn fetch(key: &str, target: &str) -> Option<Vec<u8>> {
-    as_plrust_owner(|| {
-        Spi::connect(|client| {
-            let rows = client.select(
-                "SELECT object FROM plrust.artifacts \
-                 WHERE key OPERATOR(pg_catalog.=) $1 AND target OPERATOR(pg_catalog.=) $2",
-                Some(1),
-                &[key.into(), target.into()],
-            )?;
-            if rows.is_empty() {
-                return Ok(None);
+    // SAFETY: catalog lookups by name, an index scan of a table opened and locked here,
+    // with a registered snapshot; the tuple and the detoasted value are read before the
+    // scan ends, and copied out. An ERROR from any call unwinds through the guards.
+    unsafe {
+        let namespace = pg_sys::get_namespace_oid(c"plrust".as_ptr(), false);
+        let table = pg_sys::get_relname_relid(c"artifacts".as_ptr(), namespace);
+        let index = pg_sys::get_relname_relid(c"artifacts_pkey".as_ptr(), namespace);
+        if table == pg_sys::InvalidOid || index == pg_sys::InvalidOid {
+            error!("plrust.artifacts or its primary key is missing");
+        }
+        let relation = pg_sys::table_open(table, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let descriptor = (*relation).rd_att;
+        // The columns read, by position: checked against the names, so that a changed
+        // table definition fails loudly instead of reading the wrong column.
+        for (attnum, name) in [(1, "key"), (2, "target"), (3, "object")] {
+            let attribute = &*(*descriptor).attrs.as_ptr().add(attnum - 1);
+            if std::ffi::CStr::from_ptr(attribute.attname.data.as_ptr()).to_bytes()
+                != name.as_bytes()
+            {
+                error!("plrust.artifacts column {attnum} is not \"{name}\"");
             }
-            rows.first().get_one::<Vec<u8>>()
-        })
-    })
-    .unwrap_or_else(|e: pgrx::spi::SpiError| error!("reading plrust.artifacts: {e}"))
+        }
+        let mut keys: [pg_sys::ScanKeyData; 2] = std::mem::zeroed();
+        for (i, value) in [key, target].into_iter().enumerate() {
+            let text = pg_sys::cstring_to_text_with_len(value.as_ptr().cast(), value.len() as i32);
+            pg_sys::ScanKeyInit(
+                &mut keys[i],
+                (i + 1) as pg_sys::AttrNumber,
+                pg_sys::BTEqualStrategyNumber as pg_sys::StrategyNumber,
+                pg_sys::Oid::from(pg_sys::F_TEXTEQ),
+                pg_sys::Datum::from(text),
+            );
+        }
+        // A parallel worker may not take a new snapshot; it reads with the leader's.
+        let snapshot = pg_sys::RegisterSnapshot(if pg_sys::IsInParallelMode() {
+            pg_sys::GetActiveSnapshot()
+        } else {
+            pg_sys::GetLatestSnapshot()
+        });
+        let scan =
+            pg_sys::systable_beginscan(relation, index, true, snapshot, 2, keys.as_mut_ptr());
+        let tuple = pg_sys::systable_getnext(scan);
+        let object = (!tuple.is_null()).then(|| {
+            let mut isnull = false;
+            let datum = pg_sys::heap_getattr(tuple, 3, descriptor, &mut isnull);
+            if isnull {
+                error!("plrust.artifacts has a NULL object");
+            }
+            let value = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
+            let bytes = std::slice::from_raw_parts(
+                pgrx::varlena::vardata_any(value).cast::<u8>(),
+                pgrx::varlena::varsize_any_exhdr(value),
+            )
+            .to_vec();
+            if value.cast() != datum.cast_mut_ptr::<u8>() {
+                pg_sys::pfree(value.cast());
+            }
+            bytes
+        });
+        pg_sys::systable_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(relation, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        object
+    }
 }
 
 /// Make sure no sweep (`sweep_except`) can remove `key`'s artifact for `target` before

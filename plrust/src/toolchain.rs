@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! $PLRUST_HOME/toolchain/bin/rustc                         pinned rustc (1.95.0)
-//! $PLRUST_HOME/toolchain/gcc-ld/ld.lld                     the linker, for gcc's -B
+//! $PLRUST_HOME/toolchain/gcc-ld/ld.mold                    the linker, for gcc's -B
 //! $PLRUST_HOME/targets/<triple>.json                       target specs
 //! $PLRUST_HOME/sysroot/lib/rustlib/<triple>/lib/           postgrestd
 //! $PLRUST_HOME/closure/<triple>/libplrust_trusted_pgrx.rlib  the API bodies see
@@ -79,8 +79,8 @@ pub struct Toolchain {
     /// The C compiler driver that links for this target: Debian's `<arch>-linux-gnu-gcc`,
     /// the native gcc on the target's own architecture and the cross gcc on the other.
     pub linker: PathBuf,
-    /// Where that gcc finds `ld.lld` (passed as `-B`): a cross gcc would look for
-    /// `<arch>-linux-gnu-ld.lld`, which Debian does not have.
+    /// Where that gcc finds `ld.mold` (passed as `-B`): a cross gcc would look for
+    /// `<arch>-linux-gnu-ld.mold`, which Debian does not have.
     pub linker_dir: PathBuf,
 }
 
@@ -126,7 +126,7 @@ impl Toolchain {
             &tc.trusted_pgrx,
             &tc.target_deps,
             &tc.linker,
-            &tc.linker_dir.join("ld.lld"),
+            &tc.linker_dir.join("ld.mold"),
         ] {
             if !path.exists() {
                 return Err(PlRustError::ToolchainMissing {

@@ -110,6 +110,14 @@ fn main() {
             let (_g, r) = c.wait_timeout(m.lock().unwrap(), std::time::Duration::from_millis(1)).unwrap();
             if r.timed_out() { Ok(()) } else { Err("not timed out".into()) }
         })),
+        ("backtrace: force_capture captures nothing", Box::new(|| {
+            let bt = std::backtrace::Backtrace::force_capture();
+            match (bt.status(), bt.to_string(), format!("{bt:?}")) {
+                (std::backtrace::BacktraceStatus::Unsupported, d, g)
+                    if d == "unsupported backtrace" && g == "<unsupported>" => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })),
         ("time and randomness still work", Box::new(|| {
             let t = std::time::Instant::now();
             let _ = std::collections::HashMap::<u8, u8>::new();

@@ -10,6 +10,13 @@ SELECT function, target, built, bytes > 50000 AS sized, build_ms > 0 AS timed,
        key = plrust.artifact_key('art_built(int)'::regprocedure) AS key_matches
 FROM plrust.functions WHERE function = 'art_built(int)'::regprocedure;
 
+-- The object is stored lz4-compressed (read back at every backend's first call), and a
+-- new session reads it back (an index scan of plrust.artifacts) instead of building it.
+SELECT pg_column_compression(object) AS compression, octet_length(object) > pg_column_size(object) AS compressed
+FROM plrust.artifacts WHERE key = plrust.artifact_key('art_built(int)'::regprocedure);
+\c
+SELECT art_built(1), plrust.session_builds() AS builds;
+
 -- check_function_bodies = off (pg_dump sets it): not built, until plrust.compile.
 SET check_function_bodies = off;
 CREATE FUNCTION art_deferred(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x + 102)) $$;
