@@ -40,9 +40,11 @@ case "$ARCH" in
   x86_64) cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
   aarch64) cross=(gcc-x86-64-linux-gnu libc6-dev-amd64-cross) ;;
 esac
+# The peer languages of scripts/bench-peers.sh.
+peers=(postgresql-plperl-$PG_MAJOR postgresql-plpython3-$PG_MAJOR postgresql-$PG_MAJOR-pllua)
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR sudo build-essential
           clang libclang-dev mold pkg-config libssl-dev python3 ca-certificates curl
-          "${cross[@]}")
+          "${cross[@]}" "${peers[@]}")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
