@@ -77,7 +77,9 @@ SELECT format('| %s | %s |', m.workload, string_agg(
   FROM med m JOIN med r ON r.workload = m.workload AND r.lang IN ('plrust', '-')
   GROUP BY m.w, m.workload ORDER BY m.w;
 SELECT '';
-SELECT '| per-call overhead of add_one over the bare query (ns) | ' || string_agg(
+SELECT '| per-call overhead of add_one over the bare query (ns) | PL/Rust | PL/pgSQL | SQL | PL/Perl | PL/Python | PL/Lua |';
+SELECT '|---|---|---|---|---|---|---|';
+SELECT '| | ' || string_agg(
          to_char((a.ms - b.ms) * 1e6 / 2000000, 'FM99990.0'), ' | ' ORDER BY
          array_position(ARRAY['plrust', 'plpgsql', 'sql', 'plperl', 'plpython', 'pllua'], a.lang)) || ' |'
   FROM med a, med b

@@ -4,8 +4,8 @@
 #
 #   scripts/setup.sh            (as root)
 #
-# Installs: apt packages (PostgreSQL 15 + server headers, sudo, clang, lld, the other
-# architecture's cross gcc), the pinned Rust toolchain with rust-src, cargo-pgrx 0.18.1,
+# Installs: apt packages (PostgreSQL 15 + server headers, sudo, clang, mold, the other
+# architecture's cross gcc, PL/Perl, PL/Python and PL/Lua for the peer benchmark), the pinned Rust toolchain with rust-src, cargo-pgrx 0.18.1,
 # and under $PLRUST_HOME (/opt/plrust, readable by the postgres OS user): a copy of the
 # toolchain, and for x86_64 and aarch64 both the postgrestd sysroot, the target spec and
 # the prebuilt dependency closure. Finally `cargo pgrx install`.

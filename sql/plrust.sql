@@ -16,7 +16,8 @@ CREATE TABLE plrust.artifacts (
 COMMENT ON TABLE plrust.artifacts IS 'PL/Rust function libraries, by content hash and target';
 -- Objects are read back at each function's first call in a backend: lz4 decompresses
 -- them about ten times faster than the default pglz, at nearly the same size. (A server
--- built without lz4 keeps pglz.)
+-- built without lz4, or older than PostgreSQL 14, which has no per-column compression,
+-- keeps pglz.)
 DO $$
 BEGIN
     ALTER TABLE plrust.artifacts ALTER COLUMN object SET COMPRESSION lz4;
