@@ -32,8 +32,8 @@ run() {
 run "postgrestd probes (std refuses OS access)" postgrestd/test.sh "$(uname -m | sed 's/arm64/aarch64/')" "${PLRUST_HOME:-/opt/plrust}/sysroot"
 run "cargo fmt" cargo fmt --all --check
 run "cargo clippy" cargo clippy --workspace --all-targets --no-default-features --features pg$PG_MAJOR -- -D warnings
-run "unit tests of the runtime crates (pallocator, postpanic)" \
-  cargo test -p pallocator -p postpanic --no-default-features --features "postpanic/pg$PG_MAJOR"
+run "unit tests of the runtime crates (pallocator, postpanic, plrust-trusted-pgrx)" \
+  cargo test -p pallocator -p postpanic -p plrust-trusted-pgrx --no-default-features --features "postpanic/pg$PG_MAJOR plrust-trusted-pgrx/pg$PG_MAJOR"
 pgrx_test() {
   local dir="$TEST_DIR-pgrx"
   rm -rf "$dir"

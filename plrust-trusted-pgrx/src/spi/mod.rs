@@ -19,6 +19,9 @@
 //! - A connection used inside another `Spi::connect` would run its query in the inner
 //!   connection, whose memory goes first; here that is an error.
 //!
+//! As in PL/pgSQL, a statement run by its text is parsed and planned once per backend,
+//! and its plan kept for the function's later calls (see `plan_cache`).
+//!
 //! As in PL/pgSQL, the commands of a STABLE or IMMUTABLE function run read-only (they see
 //! the snapshot of the calling query, and a change is ERROR 0A000); those of a VOLATILE
 //! function, a procedure or a DO block each see the changes made before them. A trigger
@@ -83,6 +86,7 @@ use sql_types;
 
 mod args;
 mod cursor;
+mod plan_cache;
 mod query;
 mod results;
 
@@ -475,7 +479,21 @@ impl<'c> SpiClient<'c> {
     ) -> Result<SpiTupleTable<'c>> {
         let args = self.conn.bind(args)?;
         let limit = limit.unwrap_or(0).max(0);
-        let status = match query.source()? {
+        let source = query.source()?;
+        // A text worth keeping runs as its kept plan (see plan_cache), held for the
+        // execution: a nested call evicting it does not free it under us.
+        let kept = match &source {
+            Source::Text(text) => {
+                let types: Vec<pg_sys::Oid> = args.iter().map(|(oid, _)| *oid).collect();
+                plan_cache::lookup(text, &types)?
+            }
+            Source::Plan(_) => None,
+        };
+        let source = match &kept {
+            Some(plan) => Source::Plan(plan),
+            None => source,
+        };
+        let status = match source {
             Source::Text(text) => {
                 let (mut types, mut values, nulls) = unzip_with_types(&args);
                 // SAFETY: FFI with arrays of args.len() elements that outlive the call;

@@ -61,6 +61,13 @@ impl Plan {
         }
     }
 
+    /// A plan already kept (`SPI_keepplan`), freed when dropped.
+    pub(super) fn kept(plan: NonNull<pg_sys::_SPI_plan>) -> Plan {
+        let mut plan = Plan::new(plan);
+        plan.kept = true;
+        plan
+    }
+
     pub(super) fn as_ptr(&self) -> *mut pg_sys::_SPI_plan {
         self.plan.as_ptr()
     }

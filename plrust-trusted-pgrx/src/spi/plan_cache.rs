@@ -1,0 +1,437 @@
+//! Plans kept across calls for the statements a body runs by their text.
+//!
+//! PL/pgSQL parses and plans each statement of a function once per backend and keeps the
+//! plan; a query run with `SPI_execute_with_args` is parsed, analysed and planned again at
+//! every execution, which for an index lookup is three quarters of its cost. So a body's
+//! `Spi::get_one_with_args(query, args)` (and every other way of running a query by its
+//! text) is prepared once and kept here, keyed by the query's text and its arguments'
+//! types, and later executions only bind and run it. Existing bodies get this unchanged.
+//!
+//! What is kept, and why it stays correct:
+//! - Only a text that is exactly one `SELECT`, `INSERT`, `UPDATE`, `DELETE` or `MERGE`.
+//!   A text of several statements is analysed statement by statement when run once (the
+//!   second may use a table the first creates), but all at once when prepared; a utility
+//!   statement (DDL, `EXPLAIN`, ...) gains nothing. Those keep running one-shot; that a
+//!   text is one of them is remembered, so it is parsed to find out only once.
+//! - PostgreSQL's plan cache revalidates a kept plan before each execution: it is planned
+//!   again when a table, type or function it depends on changes, when `search_path` is
+//!   not the one it was made under, and for row-level security when the role differs.
+//!   Until a generic plan proves no costlier, each execution gets a custom plan for its
+//!   values, as one-shot execution does (`plan_cache_mode` applies as for PL/pgSQL).
+//! - The cache lives in the function's own library: each function has its own, as in
+//!   PL/pgSQL, bounded to [`CAPACITY`] texts; the least recently used plan is freed when a
+//!   new one needs the room.
+//! - A plan running in a call is never freed under it: the cache and every running
+//!   execution hold a reference, and the plan is freed when the last goes (a recursive
+//!   call through SQL may evict a plan an outer call is still running).
+//! - The cache is never dropped at backend exit (the thread-local has no destructor):
+//!   freeing plans while the backend shuts down would be work at best.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::mem::ManuallyDrop;
+use std::rc::Rc;
+
+use super::*;
+
+/// How many query texts a function keeps plans for.
+pub const CAPACITY: usize = 64;
+
+/// A text and the types of its arguments, and what is known of it.
+struct Entry {
+    text: Box<[u8]>,
+    types: Box<[pg_sys::Oid]>,
+    /// `None`: the text is run one-shot.
+    plan: Option<Rc<Plan>>,
+    last_used: u64,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// Entries by the hash of (text, types); a bucket holds the rare collisions.
+    buckets: HashMap<u64, Vec<Entry>>,
+    len: usize,
+    clock: u64,
+}
+
+thread_local! {
+    static CACHE: ManuallyDrop<RefCell<Cache>> = ManuallyDrop::new(RefCell::new(Cache::default()));
+}
+
+fn key_hash(text: &[u8], types: &[pg_sys::Oid]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    for t in types {
+        t.to_u32().hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The kept plan for `text` run with arguments of `types`, prepared now if it is the
+/// text's first run; `None` when the text runs one-shot. Raises the query's ERROR (a
+/// panic) if it does not parse or analyse.
+pub(super) fn lookup(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Rc<Plan>>> {
+    let bytes = text.to_bytes();
+    let hash = key_hash(bytes, types);
+    let found = CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.clock += 1;
+        let now = c.clock;
+        let entry = c
+            .buckets
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|e| &*e.text == bytes && &*e.types == types)?;
+        entry.last_used = now;
+        Some(entry.plan.clone())
+    });
+    if let Some(plan) = found {
+        return Ok(plan);
+    }
+    // Not known: prepare it if it is worth keeping (outside the cache's borrow: a
+    // query may call this function again through SQL).
+    let plan = if looks_plannable(text.to_bytes()) {
+        prepare_kept(text, types)?.map(Rc::new)
+    } else {
+        None
+    };
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len >= CAPACITY {
+            c.evict_oldest();
+        }
+        let last_used = c.clock;
+        let entry = Entry {
+            text: bytes.into(),
+            types: types.into(),
+            plan: plan.clone(),
+            last_used,
+        };
+        c.buckets.entry(hash).or_default().push(entry);
+        c.len += 1;
+    });
+    Ok(plan)
+}
+
+impl Cache {
+    fn evict_oldest(&mut self) {
+        let oldest = self
+            .buckets
+            .iter()
+            .flat_map(|(hash, bucket)| {
+                bucket
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| (e.last_used, *hash, i))
+            })
+            .min();
+        if let Some((_, hash, i)) = oldest {
+            let bucket = self.buckets.get_mut(&hash).expect("the bucket just found");
+            // Dropping the cache's reference frees the plan unless an execution holds one.
+            bucket.swap_remove(i);
+            if bucket.is_empty() {
+                self.buckets.remove(&hash);
+            }
+            self.len -= 1;
+        }
+    }
+}
+
+/// Does `text` read as exactly one statement that starts with a word a planned statement
+/// starts with? Decided on the text's tokens (quotes, dollar quotes and comments skipped)
+/// rather than by PostgreSQL's parser, so that a syntax error is raised where running the
+/// text raises it, with SPI's context. A text this misreads is either run one-shot
+/// (always correct) or caught by [`plannable`] after it is prepared.
+pub(super) fn looks_plannable(text: &[u8]) -> bool {
+    let mut words = Tokens { text, at: 0 };
+    let first = match words.next() {
+        Some(Token::Word(w)) => w.to_ascii_lowercase(),
+        Some(Token::Other(b'(')) => b"(".to_vec(),
+        _ => return false,
+    };
+    if !matches!(
+        &first[..],
+        b"select"
+            | b"insert"
+            | b"update"
+            | b"delete"
+            | b"merge"
+            | b"with"
+            | b"values"
+            | b"table"
+            | b"("
+    ) {
+        return false;
+    }
+    // One statement: nothing but `;` after the first `;`.
+    let mut ended = false;
+    for token in words.by_ref() {
+        match token {
+            Token::Other(b';') => ended = true,
+            _ if ended => return false,
+            _ => {}
+        }
+    }
+    !words.broken()
+}
+
+/// A lexical token of SQL, as far as telling statements apart needs.
+#[derive(Debug, PartialEq)]
+enum Token<'t> {
+    Word(&'t [u8]),
+    /// A quoted literal or identifier, a dollar-quoted string, a parameter, a number.
+    Literal,
+    Other(u8),
+}
+
+struct Tokens<'t> {
+    text: &'t [u8],
+    at: usize,
+}
+
+impl Tokens<'_> {
+    /// Did the text end inside a quote or comment?
+    fn broken(&self) -> bool {
+        self.at > self.text.len()
+    }
+
+    fn peek(&self, ahead: usize) -> Option<u8> {
+        self.text.get(self.at + ahead).copied()
+    }
+
+    /// Skip past the closing `quote` of a quoted string or identifier (a doubled quote
+    /// is one inside it; with `backslash`, so is one after a backslash).
+    fn close_quote(&mut self, quote: u8, backslash: bool) {
+        while let Some(c) = self.peek(0) {
+            self.at += 1;
+            if backslash && c == b'\\' {
+                self.at += 1;
+            } else if c == quote {
+                if self.peek(0) == Some(quote) {
+                    self.at += 1;
+                } else {
+                    return;
+                }
+            }
+        }
+        self.at = self.text.len() + 1;
+    }
+}
+
+fn is_word_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_word_char(c: u8) -> bool {
+    is_word_start(c) || c.is_ascii_digit() || c == b'$'
+}
+
+impl<'t> Iterator for Tokens<'t> {
+    type Item = Token<'t>;
+
+    fn next(&mut self) -> Option<Token<'t>> {
+        loop {
+            let c = self.peek(0)?;
+            match c {
+                c if c.is_ascii_whitespace() => self.at += 1,
+                b'-' if self.peek(1) == Some(b'-') => {
+                    while self.peek(0).is_some_and(|c| c != b'\n') {
+                        self.at += 1;
+                    }
+                }
+                b'/' if self.peek(1) == Some(b'*') => {
+                    // Block comments nest.
+                    let mut depth = 0usize;
+                    loop {
+                        match (self.peek(0), self.peek(1)) {
+                            (Some(b'/'), Some(b'*')) => {
+                                depth += 1;
+                                self.at += 2;
+                            }
+                            (Some(b'*'), Some(b'/')) => {
+                                depth -= 1;
+                                self.at += 2;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            (Some(_), _) => self.at += 1,
+                            (None, _) => {
+                                self.at = self.text.len() + 1;
+                                return None;
+                            }
+                        }
+                    }
+                }
+                b'\'' => {
+                    // E'...' strings take backslash escapes; the E was read as a word
+                    // just before (see below), so plain strings land here.
+                    self.at += 1;
+                    self.close_quote(b'\'', false);
+                    return Some(Token::Literal);
+                }
+                b'"' => {
+                    self.at += 1;
+                    self.close_quote(b'"', false);
+                    return Some(Token::Literal);
+                }
+                b'$' => {
+                    // $1 is a parameter; $tag$ or $$ opens a dollar-quoted string.
+                    let tag_len = self.text[self.at + 1..]
+                        .iter()
+                        .take_while(|&&c| is_word_char(c) && c != b'$')
+                        .count();
+                    let tag_end = self.at + 1 + tag_len;
+                    let is_quote = self.text.get(tag_end) == Some(&b'$')
+                        && self
+                            .text
+                            .get(self.at + 1)
+                            .is_none_or(|&c| !c.is_ascii_digit());
+                    if !is_quote {
+                        self.at += 1;
+                        while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+                            self.at += 1;
+                        }
+                        return Some(Token::Literal);
+                    }
+                    let tag = &self.text[self.at..=tag_end];
+                    let body = tag_end + 1;
+                    match self.text[body..].windows(tag.len()).position(|w| w == tag) {
+                        Some(end) => self.at = body + end + tag.len(),
+                        None => self.at = self.text.len() + 1,
+                    }
+                    return Some(Token::Literal);
+                }
+                c if is_word_start(c) => {
+                    let start = self.at;
+                    while self.peek(0).is_some_and(is_word_char) {
+                        self.at += 1;
+                    }
+                    let word = &self.text[start..self.at];
+                    if self.peek(0) == Some(b'\'') && word.eq_ignore_ascii_case(b"e") {
+                        self.at += 1;
+                        self.close_quote(b'\'', true);
+                        return Some(Token::Literal);
+                    }
+                    return Some(Token::Word(word));
+                }
+                c if c.is_ascii_digit() => {
+                    while self
+                        .peek(0)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.')
+                    {
+                        self.at += 1;
+                    }
+                    return Some(Token::Literal);
+                }
+                c => {
+                    self.at += 1;
+                    return Some(Token::Other(c));
+                }
+            }
+        }
+    }
+}
+
+/// Is the prepared `plan` one statement the planner plans (not a utility statement)?
+fn plannable(plan: NonNull<pg_sys::_SPI_plan>) -> bool {
+    // SAFETY: FFI on a live plan: a List of its CachedPlanSources, which hold their raw
+    // parse trees, all alive while the plan is.
+    unsafe {
+        let sources = pg_sys::SPI_plan_get_plan_sources(plan.as_ptr());
+        if sources.is_null() || (*sources).length != 1 {
+            return false;
+        }
+        let source = (*(*sources).elements).ptr_value as *mut pg_sys::CachedPlanSource;
+        let raw = (*source).raw_parse_tree;
+        if raw.is_null() || (*raw).stmt.is_null() {
+            return false;
+        }
+        planned_tag((*(*raw).stmt).type_)
+    }
+}
+
+fn planned_tag(tag: pg_sys::NodeTag) -> bool {
+    use pg_sys::NodeTag::*;
+    #[cfg(not(any(feature = "pg13", feature = "pg14")))]
+    if tag == T_MergeStmt {
+        return true;
+    }
+    matches!(
+        tag,
+        T_SelectStmt | T_InsertStmt | T_UpdateStmt | T_DeleteStmt
+    )
+}
+
+/// Prepare `text` with parameters of `types`, kept beyond the connection; `None` (and
+/// nothing kept) if it is not one planned statement after all.
+fn prepare_kept(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Plan>> {
+    let mut types = types.to_vec();
+    // SAFETY: FFI with a NUL-terminated query and an array of types.len() types; a bad
+    // query is an ERROR (a panic here).
+    let plan =
+        unsafe { pg_sys::SPI_prepare(text.as_ptr(), types.len() as i32, types.as_mut_ptr()) };
+    match NonNull::new(plan) {
+        // The connection's memory frees a plan not kept.
+        Some(plan) if !plannable(plan) => Ok(None),
+        Some(plan) => {
+            // SAFETY: FFI on the connection's live plan, which moves to its own memory
+            // context under CacheMemoryContext; `Plan::kept` frees it when dropped.
+            unsafe { pg_sys::SPI_keepplan(plan.as_ptr()) };
+            Ok(Some(Plan::kept(plan)))
+        }
+        // SAFETY: reading SPI's status global on the backend's thread.
+        None => Err(error_status(unsafe { pg_sys::SPI_result })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_plannable;
+
+    #[test]
+    fn one_planned_statement_is_kept() {
+        for text in [
+            "SELECT v FROM kv WHERE k = $1",
+            "  select 1;",
+            "SELECT 1; ;  -- done",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "(SELECT 1) UNION (SELECT 2)",
+            "INSERT INTO t VALUES ($1, 'a;b')",
+            "UPDATE t SET s = $$;DROP TABLE t;$$",
+            "DELETE FROM t WHERE s = $tag$ ; $x$ ; $tag$",
+            "VALUES (1), (2)",
+            "TABLE t",
+            "/* a; /* nested; */ comment; */ SELECT 1",
+            "SELECT E'it\\'s; fine'",
+            "SELECT \"a;b\" FROM t",
+            "SELECT 'it''s; fine'",
+            "MERGE INTO t USING s ON t.k = s.k WHEN MATCHED THEN DELETE",
+        ] {
+            assert!(looks_plannable(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn others_run_one_shot() {
+        for text in [
+            "CREATE TEMP TABLE s (x int); INSERT INTO s VALUES (7)",
+            "SELECT 1; SELECT 2",
+            "SELECT 1; -- c\n SELECT 2",
+            "CREATE TABLE t (x int)",
+            "EXPLAIN SELECT 1",
+            "COMMIT",
+            "",
+            "-- only a comment",
+            "SELECT 'unterminated",
+            "SELECT $$unterminated",
+            "/* unterminated SELECT 1",
+            "SELECT E'\\\\'; SELECT 2",
+            "SELECT E'\\'; SELECT 2'; SELECT 3",
+            "SELECT $1; SELECT $2",
+        ] {
+            assert!(!looks_plannable(text.as_bytes()), "{text}");
+        }
+    }
+}
