@@ -1,5 +1,6 @@
 -- The peer benchmark's functions: the same five kernels in every language, each written
--- the way that language's users write it (scripts/bench-peers.sh runs them).
+-- the way that language's users write it (scripts/bench.sh runs them; the native
+-- pgrx ones are bench/native, installed as the extension bench_native).
 --   add_one(int) int          per-call overhead
 --   fib(int) int              recursive fib
 --   arr_sum(float8[]) float8  sum of an array, in order

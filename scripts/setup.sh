@@ -40,7 +40,7 @@ case "$ARCH" in
   x86_64) cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross) ;;
   aarch64) cross=(gcc-x86-64-linux-gnu libc6-dev-amd64-cross) ;;
 esac
-# The peer languages of scripts/bench-peers.sh.
+# The peer languages of the benchmark (scripts/bench.sh).
 peers=(postgresql-plperl-$PG_MAJOR postgresql-plpython3-$PG_MAJOR postgresql-$PG_MAJOR-pllua)
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR sudo build-essential
           clang libclang-dev mold pkg-config libssl-dev python3 ca-certificates curl
