@@ -28,7 +28,6 @@ MEM_FUNCTIONS=100
 LANGS=(native plrust plpgsql sql plperl plpython pllua)
 NAMES=(native PL/Rust PL/pgSQL SQL PL/Perl PL/Python PL/Lua)
 [ "${SKIP_SETUP:-}" = 1 ] || scripts/setup.sh >/dev/null
-export PLRUST_BUILD_ID=$(cat "${PLRUST_HOME:-/opt/plrust}/BUILD_ID")
 # The ceiling: bench/native installed as an extension (an incremental build after the
 # first).
 log=$(mktemp)
@@ -78,12 +77,13 @@ BEGIN
   END LOOP;
 END \$\$;
 SQL
-# One statement timed inside the server; prints milliseconds.
-timed() {
-  q -c "DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN EXECUTE \$q\$ $1 \$q\$;
-    RAISE NOTICE '%', extract(epoch FROM clock_timestamp() - t0) * 1000; END \$\$" 2>&1 |
-    sed -n 's/.*NOTICE: *//p'
+# A DO block running one statement and raising a NOTICE of its milliseconds.
+timing() {
+  echo "DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN EXECUTE \$q\$ $1 \$q\$;
+    RAISE NOTICE '%', extract(epoch FROM clock_timestamp() - t0) * 1000; END \$\$"
 }
+# One statement timed inside the server; prints milliseconds.
+timed() { q -c "$(timing "$1")" 2>&1 | sed -n 's/.*NOTICE: *//p'; }
 same=$(timed "CREATE FUNCTION same_as_c1(x int) RETURNS int STRICT LANGUAGE plrust AS ' /* run $run */ Ok(Some(x + 1)) '")
 dependency=$(timed "CREATE FUNCTION with_itoa(x int8) RETURNS text STRICT LANGUAGE plrust AS '
 [dependencies]
@@ -95,12 +95,9 @@ itoa = \"1\"
 do_block="DO \$d\$ /* run $run */ let v: Vec<i32> = (1..=4).collect(); assert_eq!(v.len(), 4); Ok(None) \$d\$ LANGUAGE plrust"
 # The DO block twice in one session: the second runs what the first built.
 do_out=$(q 2>&1 <<SQL
-SELECT plrust.session_builds() AS b0 \gset
-DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN EXECUTE \$q\$ $do_block \$q\$;
-  RAISE NOTICE '%', extract(epoch FROM clock_timestamp() - t0) * 1000; END \$\$;
+$(timing "$do_block");
 SELECT plrust.session_builds() AS b1 \gset
-DO \$\$ DECLARE t0 timestamptz := clock_timestamp(); BEGIN EXECUTE \$q\$ $do_block \$q\$;
-  RAISE NOTICE '%', extract(epoch FROM clock_timestamp() - t0) * 1000; END \$\$;
+$(timing "$do_block");
 SELECT 'builds ' || (plrust.session_builds() - :b1);
 SQL
 )

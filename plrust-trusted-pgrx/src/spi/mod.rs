@@ -483,10 +483,7 @@ impl<'c> SpiClient<'c> {
         // A text worth keeping runs as its kept plan (see plan_cache), held for the
         // execution: a nested call evicting it does not free it under us.
         let kept = match &source {
-            Source::Text(text) => {
-                let types: Vec<pg_sys::Oid> = args.iter().map(|(oid, _)| *oid).collect();
-                plan_cache::lookup(text, &types)?
-            }
+            Source::Text(text) => plan_cache::lookup(text, &args)?,
             Source::Plan(_) => None,
         };
         let source = match &kept {
@@ -541,19 +538,10 @@ impl<'c> SpiClient<'c> {
     ) -> Result<PreparedStatement<'c>> {
         self.conn.ready()?;
         let query = CString::new(query.text()).map_err(|_| SpiError::NulByte)?;
-        let mut types = args.oids();
-        // SAFETY: FFI with a NUL-terminated query and an array of types.len() types.
-        // SPI_prepare raises an ERROR for a bad query (a panic here).
-        let plan =
-            unsafe { pg_sys::SPI_prepare(query.as_ptr(), types.len() as i32, types.as_mut_ptr()) };
-        match NonNull::new(plan) {
-            Some(plan) => Ok(PreparedStatement {
-                plan: Plan::new(plan),
-                _conn: PhantomData,
-            }),
-            // SAFETY: reading SPI's status global on the backend's thread.
-            None => Err(error_status(unsafe { pg_sys::SPI_result })),
-        }
+        Ok(PreparedStatement {
+            plan: prepare_plan(&query, args.oids())?,
+            _conn: PhantomData,
+        })
     }
 
     /// As [`SpiClient::prepare`] (pgrx's name for a statement that changes data).
@@ -650,6 +638,20 @@ impl<'c> SpiClient<'c> {
             name,
             conn: self.conn,
         })
+    }
+}
+
+/// Prepare `query` with parameters of `types` on the current connection, whose memory
+/// holds the plan until it is kept.
+fn prepare_plan(query: &CStr, mut types: Vec<pg_sys::Oid>) -> Result<Plan> {
+    // SAFETY: FFI with a NUL-terminated query and an array of types.len() types.
+    // SPI_prepare raises an ERROR for a bad query (a panic here).
+    let plan =
+        unsafe { pg_sys::SPI_prepare(query.as_ptr(), types.len() as i32, types.as_mut_ptr()) };
+    match NonNull::new(plan) {
+        Some(plan) => Ok(Plan::new(plan)),
+        // SAFETY: reading SPI's status global on the backend's thread.
+        None => Err(error_status(unsafe { pg_sys::SPI_result })),
     }
 }
 

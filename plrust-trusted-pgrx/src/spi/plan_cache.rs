@@ -3,8 +3,9 @@
 //! PL/pgSQL parses and plans each statement of a function once per backend and keeps the
 //! plan; a query run with `SPI_execute_with_args` is parsed, analysed and planned again at
 //! every execution, which for an index lookup is three quarters of its cost. So a body's
-//! `Spi::get_one_with_args(query, args)` (and every other way of running a query by its
-//! text) is prepared once and kept here, keyed by the query's text and its arguments'
+//! `Spi::get_one_with_args(query, args)` (any statement run by its text through
+//! `select`/`update`/`run`/`get_*`; a cursor opened on a text stays one-shot) is prepared
+//! once and kept here, keyed by the query's text and its arguments'
 //! types, and later executions only bind and run it. Existing bodies get this unchanged.
 //!
 //! What is kept, and why it stays correct:
@@ -59,7 +60,7 @@ thread_local! {
     static CACHE: ManuallyDrop<RefCell<Cache>> = ManuallyDrop::new(RefCell::new(Cache::default()));
 }
 
-fn key_hash(text: &[u8], types: &[pg_sys::Oid]) -> u64 {
+fn key_hash(text: &[u8], types: impl Iterator<Item = pg_sys::Oid>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     for t in types {
@@ -68,12 +69,16 @@ fn key_hash(text: &[u8], types: &[pg_sys::Oid]) -> u64 {
     h.finish()
 }
 
-/// The kept plan for `text` run with arguments of `types`, prepared now if it is the
+/// The kept plan for `text` run with `args` (their types), prepared now if it is the
 /// text's first run; `None` when the text runs one-shot. Raises the query's ERROR (a
-/// panic) if it does not parse or analyse.
-pub(super) fn lookup(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Rc<Plan>>> {
+/// panic) if it does not parse or analyse. A hit allocates nothing.
+pub(super) fn lookup(
+    text: &CStr,
+    args: &[(pg_sys::Oid, Option<pg_sys::Datum>)],
+) -> Result<Option<Rc<Plan>>> {
+    let types = || args.iter().map(|(oid, _)| *oid);
     let bytes = text.to_bytes();
-    let hash = key_hash(bytes, types);
+    let hash = key_hash(bytes, types());
     let found = CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.clock += 1;
@@ -82,7 +87,7 @@ pub(super) fn lookup(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Rc<Pla
             .buckets
             .get_mut(&hash)?
             .iter_mut()
-            .find(|e| &*e.text == bytes && &*e.types == types)?;
+            .find(|e| &*e.text == bytes && e.types.iter().copied().eq(types()))?;
         entry.last_used = now;
         Some(entry.plan.clone())
     });
@@ -91,8 +96,9 @@ pub(super) fn lookup(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Rc<Pla
     }
     // Not known: prepare it if it is worth keeping (outside the cache's borrow: a
     // query may call this function again through SQL).
-    let plan = if looks_plannable(text.to_bytes()) {
-        prepare_kept(text, types)?.map(Rc::new)
+    let types: Box<[pg_sys::Oid]> = types().collect();
+    let plan = if looks_plannable(bytes) {
+        prepare_kept(text, &types)?.map(Rc::new)
     } else {
         None
     };
@@ -104,7 +110,7 @@ pub(super) fn lookup(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Rc<Pla
         let last_used = c.clock;
         let entry = Entry {
             text: bytes.into(),
-            types: types.into(),
+            types,
             plan: plan.clone(),
             last_used,
         };
@@ -335,7 +341,7 @@ impl<'t> Iterator for Tokens<'t> {
 }
 
 /// Is the prepared `plan` one statement the planner plans (not a utility statement)?
-fn plannable(plan: NonNull<pg_sys::_SPI_plan>) -> bool {
+fn plannable(plan: &Plan) -> bool {
     // SAFETY: FFI on a live plan: a List of its CachedPlanSources, which hold their raw
     // parse trees, all alive while the plan is.
     unsafe {
@@ -367,23 +373,13 @@ fn planned_tag(tag: pg_sys::NodeTag) -> bool {
 /// Prepare `text` with parameters of `types`, kept beyond the connection; `None` (and
 /// nothing kept) if it is not one planned statement after all.
 fn prepare_kept(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Plan>> {
-    let mut types = types.to_vec();
-    // SAFETY: FFI with a NUL-terminated query and an array of types.len() types; a bad
-    // query is an ERROR (a panic here).
-    let plan =
-        unsafe { pg_sys::SPI_prepare(text.as_ptr(), types.len() as i32, types.as_mut_ptr()) };
-    match NonNull::new(plan) {
-        // The connection's memory frees a plan not kept.
-        Some(plan) if !plannable(plan) => Ok(None),
-        Some(plan) => {
-            // SAFETY: FFI on the connection's live plan, which moves to its own memory
-            // context under CacheMemoryContext; `Plan::kept` frees it when dropped.
-            unsafe { pg_sys::SPI_keepplan(plan.as_ptr()) };
-            Ok(Some(Plan::kept(plan)))
-        }
-        // SAFETY: reading SPI's status global on the backend's thread.
-        None => Err(error_status(unsafe { pg_sys::SPI_result })),
+    let mut plan = prepare_plan(text, types.to_vec())?;
+    // A plan not kept goes with the connection's memory.
+    if !plannable(&plan) {
+        return Ok(None);
     }
+    plan.keep();
+    Ok(Some(plan))
 }
 
 #[cfg(test)]

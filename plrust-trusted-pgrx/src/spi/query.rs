@@ -61,11 +61,14 @@ impl Plan {
         }
     }
 
-    /// A plan already kept (`SPI_keepplan`), freed when dropped.
-    pub(super) fn kept(plan: NonNull<pg_sys::_SPI_plan>) -> Plan {
-        let mut plan = Plan::new(plan);
-        plan.kept = true;
-        plan
+    /// Keep the plan beyond its connection (and call); it is then freed when dropped.
+    pub(super) fn keep(&mut self) {
+        if !self.kept {
+            // SAFETY: FFI on a live plan of the current connection, which moves to its
+            // own memory context under CacheMemoryContext; kept once (the flag).
+            unsafe { pg_sys::SPI_keepplan(self.plan.as_ptr()) };
+            self.kept = true;
+        }
     }
 
     pub(super) fn as_ptr(&self) -> *mut pg_sys::_SPI_plan {
@@ -94,10 +97,7 @@ impl PreparedStatement<'_> {
     /// Keep the statement beyond this connection (and this call), e.g. in a `static`,
     /// to run it again without parsing and planning it again. It is freed when dropped.
     pub fn keep(mut self) -> OwnedPreparedStatement {
-        // SAFETY: FFI on this connection's live plan, which moves to a long-lived memory
-        // context; it is kept once (self is consumed).
-        unsafe { pg_sys::SPI_keepplan(self.plan.as_ptr()) };
-        self.plan.kept = true;
+        self.plan.keep();
         OwnedPreparedStatement(self.plan)
     }
 
