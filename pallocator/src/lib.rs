@@ -71,7 +71,7 @@ pub struct Arena {
     /// palloc's rounding and headers and the free chunks it keeps for reuse): what the
     /// limit is checked against, so small allocations cannot hide their real cost.
     allocated: AtomicPtr<usize>,
-    /// `plrust.max_memory` in bytes, refreshed by `plrust.so` before every call.
+    /// `plrust.max_memory` in bytes, set by `plrust.so` whenever the setting changes.
     limit: AtomicUsize,
     /// Nonzero while an error report is being made: the limit does not apply (reports
     /// are bounded: messages are cut at 64 KiB).
@@ -82,6 +82,10 @@ pub struct Arena {
     failed_over_limit: AtomicUsize,
     failed_used: AtomicUsize,
     failed_limit: AtomicUsize,
+    /// What the headroom is counted from after a refusal: the larger of the limit and
+    /// what the context held at the first refusal since the call started. Fixed at that
+    /// first refusal, so later refusals cannot move it up.
+    headroom_base: AtomicUsize,
 }
 
 impl Arena {
@@ -96,6 +100,7 @@ impl Arena {
             failed_over_limit: AtomicUsize::new(0),
             failed_used: AtomicUsize::new(0),
             failed_limit: AtomicUsize::new(0),
+            headroom_base: AtomicUsize::new(0),
         }
     }
 
@@ -157,6 +162,11 @@ impl Arena {
     }
 
     fn record_failure(&self, size: usize, over_limit: bool) {
+        if self.failed_size.load(Ordering::Relaxed) == 0 {
+            let limit = self.limit.load(Ordering::Relaxed);
+            self.headroom_base
+                .store(limit.max(self.held()), Ordering::Relaxed);
+        }
         self.failed_size
             .store(size.saturating_add(1), Ordering::Relaxed);
         self.failed_over_limit
@@ -175,8 +185,12 @@ impl Arena {
         if bytes <= limit.saturating_sub(held) || self.reporting.load(Ordering::Relaxed) != 0 {
             return true;
         }
+        // The headroom is counted from the limit, or from what the context held at the
+        // first refusal when that was more (the limit was lowered below what the context
+        // already keeps): the unwinding must fit either way.
+        let base = self.headroom_base.load(Ordering::Relaxed);
         self.failed_size.load(Ordering::Relaxed) != 0
-            && bytes <= limit.saturating_add(HEADROOM).saturating_sub(held)
+            && bytes <= base.saturating_add(HEADROOM).saturating_sub(held)
             && unwinding()
     }
 }
@@ -438,6 +452,26 @@ mod tests {
         assert!(
             !arena.fits(16, || true),
             "a new call starts at the plain limit"
+        );
+    }
+
+    #[test]
+    fn a_limit_lowered_below_what_is_held_still_leaves_headroom_to_unwind() {
+        // The context keeps 300 (freed chunks included) when the limit drops to 100.
+        let (arena, held) = arena_holding(100);
+        // SAFETY: the test's own counter.
+        unsafe { *held = 300 };
+        assert!(!arena.fits(16, || true), "over the limit: refused");
+        arena.record_failure(16, true);
+        assert!(!arena.fits(16, || false), "the body still gets nothing");
+        assert!(arena.fits(HEADROOM, || true), "the unwinding does");
+        // SAFETY: as above.
+        unsafe { *held = 300 + HEADROOM };
+        assert!(!arena.fits(1, || true), "bounded as ever");
+        arena.record_failure(1, true);
+        assert!(
+            !arena.fits(1, || true),
+            "and a second refusal does not move the bound"
         );
     }
 }

@@ -569,6 +569,7 @@ pub mod __glue {
         }
 
         /// Recompute the limit (max_stack_depth may have changed since the last call).
+        #[inline(always)]
         pub fn set_limit() {
             let mut base = BASE.load(Ordering::Relaxed);
             if base == 0 {
@@ -731,7 +732,9 @@ pub mod __glue {
         /// At the start of every call; touches the thread-local only after an error.
         #[inline(always)]
         pub fn clear() {
-            if RAISED.swap(false, Ordering::Relaxed) {
+            // A load first: a swap would be a locked instruction on every call.
+            if RAISED.load(Ordering::Relaxed) {
+                RAISED.store(false, Ordering::Relaxed);
                 REPORT.with(|r| r.borrow_mut().take());
             }
         }
@@ -772,11 +775,18 @@ pub mod __glue {
             Some(copy)
         }
 
-        /// If an ERROR was raised during this call, raise it again.
+        /// If an ERROR was raised during this call, raise it again. The check is inlined
+        /// (it runs at the end of every call); the raising is not.
+        #[inline(always)]
         pub fn reraise() {
-            if !raised() {
-                return;
+            if raised() {
+                raise_saved();
             }
+        }
+
+        #[cold]
+        #[inline(never)]
+        fn raise_saved() -> ! {
             let saved = REPORT.with(|r| r.borrow().clone()).unwrap_or(Saved {
                 code: PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
                 message: String::new(),
@@ -796,6 +806,7 @@ pub mod __glue {
                 report = report.set_hint(hint);
             }
             report.report(PgLogLevel::ERROR);
+            unreachable!("an ERROR does not return")
         }
     }
 
@@ -931,27 +942,34 @@ pub mod __glue {
 
     /// The call running in this library, for what SPI needs of it.
     mod call {
-        use std::cell::Cell;
+        use std::sync::atomic::{AtomicPtr, Ordering};
 
         use pgrx::pg_sys;
 
-        thread_local! {
-            static CALL: Cell<pg_sys::FunctionCallInfo> = const { Cell::new(std::ptr::null_mut()) };
-        }
+        /// The innermost running call of this library. A plain static, not a thread-local
+        /// (which in a dlopen'ed library costs a call into the dynamic loader per use):
+        /// the backend is single-threaded, and Relaxed atomics are plain loads and stores.
+        static CALL: AtomicPtr<pg_sys::FunctionCallInfoBaseData> =
+            AtomicPtr::new(std::ptr::null_mut());
 
         /// Makes a call the current one until dropped; calls nest (a body's query can
         /// call a function of the same library).
         pub struct Scope(pg_sys::FunctionCallInfo);
 
         impl Scope {
+            #[inline(always)]
             pub fn enter(fcinfo: pg_sys::FunctionCallInfo) -> Scope {
-                Scope(CALL.with(|c| c.replace(fcinfo)))
+                // A load and a store, not a swap: a swap is a locked instruction.
+                let enclosing = CALL.load(Ordering::Relaxed);
+                CALL.store(fcinfo, Ordering::Relaxed);
+                Scope(enclosing)
             }
         }
 
         impl Drop for Scope {
+            #[inline(always)]
             fn drop(&mut self) {
-                CALL.with(|c| c.set(self.0));
+                CALL.store(self.0, Ordering::Relaxed);
             }
         }
 
@@ -960,7 +978,7 @@ pub mod __glue {
         /// fixed when the library was built: identical bodies share a library, and
         /// ALTER FUNCTION changes the volatility without rebuilding it.
         pub fn call_is_read_only() -> bool {
-            let fcinfo = CALL.with(Cell::get);
+            let fcinfo = CALL.load(Ordering::Relaxed);
             // SAFETY: fcinfo, when set, is the live call's (the scope ends with it); a
             // DO block's has a zeroed flinfo, whose oid is invalid.
             unsafe {
@@ -976,7 +994,7 @@ pub mod __glue {
 
         /// The current call's trigger data when it is a trigger call.
         pub fn call_trigger_data() -> Option<*mut pg_sys::TriggerData> {
-            let fcinfo = CALL.with(Cell::get);
+            let fcinfo = CALL.load(Ordering::Relaxed);
             // SAFETY: as above; a context node's tag says what it is.
             unsafe {
                 if fcinfo.is_null() || (*fcinfo).context.is_null() {

@@ -24,13 +24,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::ptr;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use pgrx::pg_sys;
 
 use crate::error::PlRustError;
 use crate::loader::{self, EntryPoint, LoadedLibrary};
-use crate::memory;
 use crate::overflow;
 use crate::pg_proc::{self, ProcDef};
 use crate::pipeline;
@@ -60,39 +61,82 @@ struct Library {
 thread_local! {
     static ENTRIES: RefCell<HashMap<pg_sys::Oid, &'static FnEntry>> = RefCell::new(HashMap::new());
     static LIBRARIES: RefCell<HashMap<String, Rc<Library>>> = RefCell::new(HashMap::new());
-    /// How many top-level transactions this backend has ended, plus one.
-    static EPOCH: Cell<u64> = const { Cell::new(1) };
-    /// The epoch `release_unused` last ran in.
-    static RELEASE_CHECKED: Cell<u64> = const { Cell::new(1) };
-    /// Set when a library may have become unused: an entry emptied, a DO block run.
-    static RELEASE_PENDING: Cell<bool> = const { Cell::new(false) };
 }
+
+// Read on every call: plain statics, not thread-locals, which in a dlopen'ed library
+// cost a call into the dynamic loader each. The backend is single-threaded; the atomics
+// (Relaxed: plain loads and stores) only make the statics `Sync`.
+/// How many top-level transactions this backend has ended, plus one.
+static EPOCH: AtomicU64 = AtomicU64::new(1);
+/// The epoch `release_unused` last ran in.
+static RELEASE_CHECKED: AtomicU64 = AtomicU64::new(1);
+/// Set when a library may have become unused: an entry emptied, a DO block run.
+static RELEASE_PENDING: AtomicBool = AtomicBool::new(false);
 
 /// Call the PL/Rust function `fcinfo` is for.
 ///
+/// The hot path (the function resolved, the transaction's unused libraries already
+/// released) reads `fn_extra` and two atomics and jumps into the library under the trap:
+/// no Rust panic can start on it, so it needs no panic guard. Everything else goes
+/// through [`call_slow`], under pgrx's guard.
+///
 /// # Safety
-/// `fcinfo` is a live call of a PL/Rust function, from the function manager.
+/// `fcinfo` is a live call of a PL/Rust function, from the function manager, whose
+/// recovery point is PostgreSQL's: the frames between it and here are plain (see
+/// [`overflow::run`]).
+#[inline(always)]
 pub unsafe fn call(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // SAFETY: the function manager gives a valid fcinfo with a valid flinfo.
-    let flinfo = unsafe { &mut *(*fcinfo).flinfo };
-    let entry: &'static FnEntry = if flinfo.fn_extra.is_null() {
-        let entry = entry_for(flinfo.fn_oid);
-        flinfo.fn_extra = (entry as *const FnEntry).cast_mut().cast();
-        entry
-    } else {
-        // SAFETY: fn_extra of a PL/Rust call is only ever set to a leaked FnEntry above.
-        unsafe { &*flinfo.fn_extra.cast::<FnEntry>() }
+    // SAFETY: the function manager gives a valid fcinfo with a valid flinfo; fn_extra of
+    // a PL/Rust call is null or a leaked FnEntry (set below, in `call_slow`).
+    let entry = unsafe { (*(*fcinfo).flinfo).fn_extra.cast::<FnEntry>().as_ref() };
+    let epoch = EPOCH.load(Ordering::Relaxed);
+    let resolved = match entry {
+        Some(entry) if RELEASE_CHECKED.load(Ordering::Relaxed) == epoch => {
+            entry.entry.get().map(|function| {
+                entry.last_call.set(epoch);
+                (entry.fn_oid, function)
+            })
+        }
+        _ => None,
     };
-    entry.last_call.set(transaction_epoch());
-    memory::before_call();
-    let function = match entry.entry.get() {
-        Some(function) => function,
-        None => resolve(entry).unwrap_or_else(|e| e.report()),
-    };
-    // The function library raises its ERRORs with longjmp: `run` catches them, turns
-    // them into a Rust panic that unwinds our frames, and #[pg_guard] re-raises them.
+    // SAFETY: as above.
+    let (fn_oid, function) = resolved.unwrap_or_else(|| unsafe { call_slow(fcinfo) });
+    // The function library raises its ERRORs with longjmp; `run` is their recovery point
+    // and raises them again to PostgreSQL's, over our (plain) frames.
     // SAFETY: the closure holds nothing with a destructor; fcinfo is the live call's.
-    unsafe { overflow::run(entry.fn_oid, || function(fcinfo)) }
+    unsafe { overflow::run(fn_oid, || function(fcinfo)) }
+}
+
+/// The first call through this `flinfo`, the first PL/Rust call of a transaction, or a
+/// call of a function that must be (re)resolved: find the entry, release what earlier
+/// transactions left unused, resolve. Under pgrx's guard: a panic here becomes an ERROR.
+///
+/// # Safety
+/// As for [`call`].
+#[cold]
+#[inline(never)]
+unsafe fn call_slow(fcinfo: pg_sys::FunctionCallInfo) -> (pg_sys::Oid, EntryPoint) {
+    // SAFETY: as for `call`; an ERROR raised inside leaves through the guard's own
+    // reporting, and the frames it skips (ours, the handler's) are plain.
+    unsafe {
+        pgrx::pg_sys::panic::pgrx_extern_c_guard(|| {
+            let flinfo = &mut *(*fcinfo).flinfo;
+            let entry: &'static FnEntry = match flinfo.fn_extra.cast::<FnEntry>().as_ref() {
+                Some(entry) => entry,
+                None => {
+                    let entry = entry_for(flinfo.fn_oid);
+                    flinfo.fn_extra = ptr::from_ref(entry).cast_mut().cast();
+                    entry
+                }
+            };
+            entry.last_call.set(transaction_epoch());
+            let function = match entry.entry.get() {
+                Some(function) => function,
+                None => resolve(entry).unwrap_or_else(|e| e.report()),
+            };
+            (entry.fn_oid, function)
+        })
+    }
 }
 
 fn entry_for(fn_oid: pg_sys::Oid) -> &'static FnEntry {
@@ -169,15 +213,15 @@ fn library(
             library
         }
     };
-    library.last_used.set(EPOCH.get());
+    library.last_used.set(EPOCH.load(Ordering::Relaxed));
     Ok(library)
 }
 
 /// The current `EPOCH`; at the first PL/Rust call or DO block of a transaction, first
 /// unload what earlier transactions left unused. Per call: two thread-local reads.
 fn transaction_epoch() -> u64 {
-    let epoch = EPOCH.get();
-    if RELEASE_CHECKED.get() != epoch {
+    let epoch = EPOCH.load(Ordering::Relaxed);
+    if RELEASE_CHECKED.load(Ordering::Relaxed) != epoch {
         release_unused(epoch);
     }
     epoch
@@ -187,8 +231,8 @@ fn transaction_epoch() -> u64 {
 /// first PL/Rust call or DO block of each transaction; does work only after an
 /// invalidation or a DO block.
 fn release_unused(epoch: u64) {
-    RELEASE_CHECKED.set(epoch);
-    if !RELEASE_PENDING.replace(false) {
+    RELEASE_CHECKED.store(epoch, Ordering::Relaxed);
+    if !RELEASE_PENDING.swap(false, Ordering::Relaxed) {
         return;
     }
     let mut waiting = false;
@@ -213,7 +257,7 @@ fn release_unused(epoch: u64) {
             held || recent
         })
     });
-    RELEASE_PENDING.set(waiting);
+    RELEASE_PENDING.store(waiting, Ordering::Relaxed);
 }
 
 /// The libraries loaded in this backend, by artifact key, with how many of this
@@ -228,15 +272,26 @@ pub fn loaded_libraries() -> Vec<(String, i32)> {
     })
 }
 
-/// Run a `DO` block's code once. Identical blocks share one artifact: the second run in
-/// this backend finds the library loaded, in another backend finds it stored.
-pub fn run_do_block(source: String) -> Result<(), PlRustError> {
+/// Load (or build) a `DO` block's code, for [`run_do_block`]. Identical blocks share one
+/// artifact: the second run in this backend finds the library loaded, in another backend
+/// finds it stored.
+pub fn load_do_block(source: String) -> Result<EntryPoint, PlRustError> {
     transaction_epoch();
     let krate = pipeline::generate(&ProcDef::do_block(source), toolchain::HOST_TARGET)?;
     let key = pipeline::artifact_key(&krate);
     let library = library(key, |key| pipeline::object_for(krate, key))?;
-    // Unloaded in a later transaction, unless an identical block runs again.
-    RELEASE_PENDING.set(true);
+    // Unloaded in a later transaction, unless an identical block runs again; until then
+    // LIBRARIES keeps it mapped.
+    RELEASE_PENDING.store(true, Ordering::Relaxed);
+    Ok(library.loaded.entry)
+}
+
+/// Run a `DO` block's code once.
+///
+/// # Safety
+/// `entry` is from [`load_do_block`] in this transaction; as for [`call`], the caller's
+/// frames up to PostgreSQL's recovery point are plain.
+pub unsafe fn run_do_block(entry: EntryPoint) {
     // The entry point takes a call's fcinfo: a call without arguments, whose result (void)
     // is dropped. Nothing in it needs the function's oid.
     // SAFETY: plain C structs, for which all zeroes is a valid (empty) value.
@@ -244,13 +299,9 @@ pub fn run_do_block(source: String) -> Result<(), PlRustError> {
     // SAFETY: as above; the trailing argument array is empty (nargs 0).
     let mut fcinfo: pg_sys::FunctionCallInfoBaseData = unsafe { std::mem::zeroed() };
     fcinfo.flinfo = &mut flinfo;
-    memory::before_call();
-    let entry = library.loaded.entry;
-    // SAFETY: the closure holds nothing with a destructor (the library stays in
-    // LIBRARIES, for this transaction at least); fcinfo lives on this frame for the
-    // whole call.
+    // SAFETY: the closure holds nothing with a destructor; fcinfo lives on this frame for
+    // the whole call.
     unsafe { overflow::run(pg_sys::InvalidOid, || entry(&mut fcinfo)) };
-    Ok(())
 }
 
 /// Register the pg_proc invalidation callback and the transaction-end callback; once
@@ -283,7 +334,7 @@ extern "C-unwind" fn on_transaction_end(
             | XACT_EVENT_PARALLEL_ABORT
             | XACT_EVENT_PREPARE
     ) {
-        EPOCH.set(EPOCH.get() + 1);
+        EPOCH.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -301,7 +352,7 @@ extern "C-unwind" fn on_pg_proc_invalidation(_arg: pg_sys::Datum, _cache_id: i32
             if hash_value == 0 || entry.hash_value == hash_value {
                 entry.entry.set(None);
                 entry.generation.set(entry.generation.get() + 1);
-                RELEASE_PENDING.set(true);
+                RELEASE_PENDING.store(true, Ordering::Relaxed);
             }
         }
     });

@@ -48,14 +48,18 @@ pub extern "C-unwind" fn _PG_init() {
 
 /// The call handler: runs a PL/Rust function.
 ///
+/// No `#[pg_guard]`: the hot path cannot panic, and its ERRORs are PostgreSQL's, raised
+/// again from the call's own recovery point; the rest runs under pgrx's guard inside
+/// [`cache::call`].
+///
 /// # Safety
 /// Called by PostgreSQL's function manager with a valid `fcinfo`.
-#[pg_guard]
 #[no_mangle]
 pub unsafe extern "C-unwind" fn plrust_call_handler(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    // SAFETY: fcinfo is the live call's, as the function manager promises.
+    // SAFETY: fcinfo is the live call's, as the function manager promises; this frame
+    // holds nothing to drop.
     unsafe { cache::call(fcinfo) }
 }
 
@@ -85,24 +89,31 @@ pub unsafe extern "C-unwind" fn plrust_validator(
 /// function without arguments returning `void` (once: identical blocks share their
 /// artifact), in the same sandbox, and run.
 ///
+/// Loading runs under pgrx's guard; the run itself, like a function call, from a frame
+/// holding nothing to drop, so that its ERRORs can go on as PostgreSQL raised them.
+///
 /// # Safety
 /// Called by PostgreSQL's function manager with a valid `fcinfo`.
-#[pg_guard]
 #[no_mangle]
 pub unsafe extern "C-unwind" fn plrust_inline_handler(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
     // SAFETY: the inline handler's one argument is an InlineCodeBlock node, whose
-    // source_text is a NUL-terminated string owned by the caller for this call.
-    let source = unsafe {
-        let block = (*fcinfo).args.as_slice(1)[0]
-            .value
-            .cast_mut_ptr::<pg_sys::InlineCodeBlock>();
-        std::ffi::CStr::from_ptr((*block).source_text)
-            .to_string_lossy()
-            .into_owned()
+    // source_text is a NUL-terminated string owned by the caller for this call. Inside
+    // the guard, a panic or an ERROR leaves as an ERROR.
+    let entry = unsafe {
+        pg_sys::panic::pgrx_extern_c_guard(|| {
+            let block = (*fcinfo).args.as_slice(1)[0]
+                .value
+                .cast_mut_ptr::<pg_sys::InlineCodeBlock>();
+            let source = std::ffi::CStr::from_ptr((*block).source_text)
+                .to_string_lossy()
+                .into_owned();
+            cache::load_do_block(source).unwrap_or_else(|e| e.report())
+        })
     };
-    cache::run_do_block(source).unwrap_or_else(|e| e.report());
+    // SAFETY: loaded just now; this frame holds nothing to drop.
+    unsafe { cache::run_do_block(entry) };
     pg_sys::Datum::from(0)
 }
 

@@ -5,7 +5,7 @@
 //! `plrust.so` exports it under the symbol `plrust_arena` (function libraries link to it
 //! when loaded: the server loads `plrust.so` with RTLD_GLOBAL, always before them),
 //! creates its memory context at load time, and sets the limit from `plrust.max_memory`
-//! before every call, so a changed setting applies from the next call on.
+//! whenever the setting changes (its assign hook), so a call does no work for it.
 //!
 //! Invariant: the context is a child of `TopMemoryContext`, created once and never reset
 //! or deleted: a function library's statics and thread-locals may hold its memory for the
@@ -13,8 +13,6 @@
 
 use pallocator::Arena;
 use pgrx::pg_sys;
-
-use crate::settings;
 
 /// The arena of this backend. The name is the ABI function libraries link against.
 #[no_mangle]
@@ -48,11 +46,10 @@ pub fn init() {
         let allocated = std::ptr::addr_of_mut!((*context).mem_allocated);
         plrust_arena.set_context(context.cast(), allocated.cast());
     }
-    before_call();
 }
 
-/// Apply the current `plrust.max_memory`; before every call of a function library.
-#[inline]
-pub fn before_call() {
-    plrust_arena.set_limit(settings::max_memory_bytes());
+/// Set the limit, in bytes: from `plrust.max_memory`'s assign hook, whenever the setting
+/// changes, so no call has to read it.
+pub fn set_limit(bytes: usize) {
+    plrust_arena.set_limit(bytes);
 }

@@ -129,54 +129,64 @@ fn install_alt_stack() {
     }
 }
 
-/// Run one PL/Rust call under the trap, inside a PostgreSQL error-recovery point: `call`
-/// returns normally; or raises a PostgreSQL ERROR, which becomes a Rust panic here (for
-/// `#[pg_guard]` to raise again once our frames have unwound); or overflows the stack,
-/// which ends the session with FATAL.
+/// The value the SIGSEGV handler jumps to a landing pad with. PostgreSQL's own
+/// `siglongjmp` for an ERROR uses 1.
+const OVERFLOWED: c_int = 2;
+
+unsafe extern "C" {
+    /// PostgreSQL's `PG_RE_THROW()`: raise the current ERROR again, at the enclosing
+    /// recovery point. Declared here, not taken from pgrx, whose bindings would catch the
+    /// jump at a boundary of their own and turn it into a Rust panic.
+    fn pg_re_throw() -> !;
+}
+
+/// Run one PL/Rust call under the trap, which is also the call's PostgreSQL
+/// error-recovery point (`PG_TRY`): `call` returns normally; or raises a PostgreSQL
+/// ERROR, which is raised again at once (`PG_RE_THROW`: the ERROR goes on with all its
+/// data, as PostgreSQL made it); or overflows the stack, which ends the session with
+/// FATAL. One `sigsetjmp` per call serves both.
 ///
 /// # Safety
 /// On the backend's main thread. `call` must not unwind (a function library catches its
-/// own panics), and must hold nothing that needs dropping: an ERROR or an overflow skips
-/// its frames.
-pub unsafe fn run<T>(fn_oid: pg_sys::Oid, call: impl FnOnce() -> T) -> T {
-    // Restored on the way out, also when an ERROR unwinds this frame.
-    let _restore = Restore(TARGET.load(Ordering::Relaxed));
-    // SAFETY: on the main thread, as our caller promises; see below for `trapped`.
-    unsafe { pg_sys::ffi::pg_guard_ffi_boundary(|| trapped(fn_oid, call)) }
-}
-
-/// # Safety
-/// As for [`run`], inside its error-recovery point.
-unsafe fn trapped<T>(fn_oid: pg_sys::Oid, call: impl FnOnce() -> T) -> T {
-    // SAFETY: a plain read of the backend's error-context chain, on its main thread.
-    let context_stack = unsafe { pg_sys::error_context_stack };
+/// own panics) and must hold nothing that needs dropping: an ERROR or an overflow skips
+/// its frames. So must every frame of the caller's up to PostgreSQL's recovery point
+/// (plain old frames): an ERROR jumps over them.
+#[inline(always)]
+pub unsafe fn run(fn_oid: pg_sys::Oid, call: impl FnOnce() -> pg_sys::Datum) -> pg_sys::Datum {
+    let enclosing = TARGET.load(Ordering::Relaxed);
+    // SAFETY: plain reads of the backend's error-recovery state, on its main thread.
+    let (exception_stack, context_stack) =
+        unsafe { (pg_sys::PG_exception_stack, pg_sys::error_context_stack) };
     let mut result = MaybeUninit::uninit();
     // No signal mask is saved: that would cost a system call on every call; the landing
-    // path unblocks SIGSEGV itself.
+    // path unblocks SIGSEGV itself (PostgreSQL's PG_TRY saves none either).
     let landed = cee_scape::call_with_sigsetjmp(false, |landing| {
-        TARGET.store(ptr::from_ref(landing).cast_mut(), Ordering::Relaxed);
+        let landing = ptr::from_ref(landing).cast_mut();
+        // SAFETY: the landing pad lives until this closure returns or is jumped to; both
+        // pointers to it are put back below before anything else runs.
+        unsafe { pg_sys::PG_exception_stack = landing.cast() };
+        TARGET.store(landing, Ordering::Relaxed);
         result.write(call());
         0
     });
-    if landed == 0 {
-        // SAFETY: the closure returned normally, so it wrote the result.
-        return unsafe { result.assume_init() };
-    }
-    // SAFETY: back on the good part of the stack, on the main thread. The skipped frames
-    // may have pushed error-context callbacks that live in them: drop those.
+    TARGET.store(enclosing, Ordering::Relaxed);
+    // SAFETY: as above. After a jump, the skipped frames may have pushed error-context
+    // callbacks that lived in them: drop those.
     unsafe {
+        pg_sys::PG_exception_stack = exception_stack;
         pg_sys::error_context_stack = context_stack;
-        unblock_sigsegv();
     }
-    overflowed(fn_oid)
-}
-
-/// Puts back the landing pad of the enclosing call, however this one ends.
-struct Restore(*mut SigJmpBufFields);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        TARGET.store(self.0, Ordering::Relaxed);
+    match landed {
+        // SAFETY: the closure returned normally, so it wrote the result.
+        0 => unsafe { result.assume_init() },
+        OVERFLOWED => {
+            // SAFETY: back on the good part of the stack, on the main thread.
+            unsafe { unblock_sigsegv() };
+            overflowed(fn_oid)
+        }
+        // SAFETY: an ERROR is being raised (PostgreSQL jumped here from errfinish); the
+        // enclosing recovery point is back in place; our callers' frames are plain.
+        _ => unsafe { pg_re_throw() },
     }
 }
 
@@ -266,7 +276,7 @@ extern "C" fn on_sigsegv(signal: c_int, info: *mut libc::siginfo_t, context: *mu
         if sp.is_some_and(|sp| is_stack_overflow(address, sp, top, span)) {
             // SAFETY: `target` is the landing pad of a call still running (run() resets
             // it before its frame goes away), higher up the main stack than the fault.
-            unsafe { cee_scape::siglongjmp(target, 1) }
+            unsafe { cee_scape::siglongjmp(target, OVERFLOWED) }
         }
     }
     // SAFETY: PREVIOUS was filled by init() before this handler was installed.

@@ -4,17 +4,22 @@
 use std::ffi::CString;
 use std::path::PathBuf;
 
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 
 use crate::error::PlRustError;
+use crate::memory;
 use crate::toolchain;
 
 static WORK_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static COMPILATION_TARGETS: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ALLOWED_DEPENDENCIES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 /// In MB. 1 GB: room for real work (a sort of a few million rows), small enough that a
-/// runaway function in each of a hundred sessions does not take the machine.
-static MAX_MEMORY: GucSetting<i32> = GucSetting::<i32>::new(1024);
+/// runaway function in each of a hundred sessions does not take the machine. Written by
+/// PostgreSQL's GUC machinery (an `AtomicI32` is an `int` in memory); nothing reads it on
+/// a call: its assign hook hands every new value to the memory arena.
+static MAX_MEMORY: AtomicI32 = AtomicI32::new(1024);
 
 pub fn register() {
     GucRegistry::define_string_guc(
@@ -46,17 +51,34 @@ pub fn register() {
         // A list: `SET plrust.compilation_targets = x86_64, aarch64` needs no quotes.
         GucFlags::from_bits_retain(pgrx::pg_sys::GUC_LIST_INPUT as i32),
     );
-    GucRegistry::define_int_guc(
-        c"plrust.max_memory",
-        c"Most memory the PL/Rust functions of one session may hold at once.",
-        c"Rust's heap in the session's \"PL/Rust\" memory context: an allocation past it \
-          fails with ERROR 53200 (out of memory). Counted per session, over all functions.",
-        &MAX_MEMORY,
-        8,
-        i32::MAX,
-        GucContext::Suset,
-        GucFlags::UNIT_MB,
-    );
+    // Defined directly, not through pgrx's registry, for the assign hook.
+    // SAFETY: the names and texts are static C strings; the value's storage is a static
+    // int that lives as long as the process, written only by the GUC machinery.
+    unsafe {
+        pg_sys::DefineCustomIntVariable(
+            c"plrust.max_memory".as_ptr(),
+            c"Most memory the PL/Rust functions of one session may hold at once.".as_ptr(),
+            c"Rust's heap in the session's \"PL/Rust\" memory context: an allocation past it \
+              fails with ERROR 53200 (out of memory). Counted per session, over all functions."
+                .as_ptr(),
+            MAX_MEMORY.as_ptr(),
+            MAX_MEMORY.load(Ordering::Relaxed),
+            8,
+            i32::MAX,
+            pg_sys::GucContext::PGC_SUSET,
+            pg_sys::GUC_UNIT_MB as i32,
+            None,
+            Some(assign_max_memory),
+            None,
+        );
+    }
+}
+
+/// Hand a new `plrust.max_memory` (set, reset, or rolled back) to the arena, which applies
+/// it from the next allocation on. Called at definition too, with the default. Must not
+/// raise: it cannot.
+unsafe extern "C-unwind" fn assign_max_memory(mb: std::ffi::c_int, _extra: *mut std::ffi::c_void) {
+    memory::set_limit(usize::try_from(mb).unwrap_or(0) << 20);
 }
 
 /// The targets to build for: this server's first, then those `plrust.compilation_targets`
@@ -80,11 +102,6 @@ fn parse_targets(listed: &str) -> Result<Vec<&'static str>, PlRustError> {
         }
     }
     Ok(targets)
-}
-
-/// `plrust.max_memory` in bytes.
-pub fn max_memory_bytes() -> usize {
-    usize::try_from(MAX_MEMORY.get()).unwrap_or(0) << 20
 }
 
 /// The allow-list file, if one is set.

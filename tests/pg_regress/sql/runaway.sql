@@ -108,6 +108,8 @@ SELECT pid AS victim_pid FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(p
 CREATE FUNCTION wait_until_running(p int, q text) RETURNS bool LANGUAGE plpgsql AS $$
 BEGIN
     FOR i IN 1..200 LOOP
+        -- pg_stat_activity is read once per transaction unless told to read again.
+        PERFORM pg_stat_clear_snapshot();
         IF EXISTS (SELECT FROM pg_stat_activity WHERE pid = p AND state = 'active' AND query = q) THEN
             PERFORM pg_sleep(0.1);
             RETURN true;
@@ -161,6 +163,7 @@ END $f$;
 CREATE FUNCTION wait_until_gone(p int) RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
     FOR i IN 1..100 LOOP
+        PERFORM pg_stat_clear_snapshot();
         EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = p);
         PERFORM pg_sleep(0.05);
     END LOOP;

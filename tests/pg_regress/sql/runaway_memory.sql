@@ -97,6 +97,41 @@ SET plrust.max_memory = '2GB';
 SET ROLE plrust_hog;
 SELECT hold(1100) = 7::int8 * (1100 << 20) AS past_1gb;
 
+-- The bombs above left this session's context keeping well over 16 MB of freed blocks.
+-- Attack: a limit lowered below what the session already keeps. The refused request's
+-- panic must still unwind (its allocations get the headroom past what is held, not past
+-- the limit): ERROR 53200, not an aborted session.
+-- (Terse: how much the context keeps depends on the bombs' allocation pattern.)
+RESET ROLE;
+SELECT total_bytes > 32 * 1024 * 1024 AS keeps_more_than_the_new_limit
+FROM pg_backend_memory_contexts WHERE name = 'PL/Rust';
+SET plrust.max_memory = '16MB';
+\set VERBOSITY terse
+SELECT hold(32);
+\echo :LAST_ERROR_SQLSTATE
+SELECT hold(32);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT 1 AS answers;
+
+-- The limit follows the setting wherever it changes (no call reads it: PL/Rust hands each
+-- new value to the allocator): a rolled-back SET LOCAL is undone with the transaction, and
+-- a function's own SET clause holds during its calls only. In a new session, whose
+-- context starts empty.
+\c
+SET plrust.max_memory = '64MB';
+BEGIN;
+SET LOCAL plrust.max_memory = '16MB';
+SELECT hold(32);
+ROLLBACK;
+SELECT hold(32) = 7::int8 * (32 << 20) AS after_rollback;
+ALTER FUNCTION hold(int4) SET plrust.max_memory = '16MB';
+SELECT hold(32);
+SELECT current_setting('plrust.max_memory') AS outside_the_call;
+SELECT hold(8) = 7::int8 * (8 << 20) AS within_16mb;
+ALTER FUNCTION hold(int4) RESET plrust.max_memory;
+SELECT hold(32) = 7::int8 * (32 << 20) AS after_reset;
+
 -- Attack: leak (an Rc cycle, which safe Rust allows) 1 MB per call, 1000 calls. The calls
 -- fail with out_of_memory once the session holds 64 MB, and the context stays within it.
 -- (In a new session: a context keeps the blocks of freed small chunks for reuse, so the
