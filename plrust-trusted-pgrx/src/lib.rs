@@ -53,7 +53,10 @@ pub use trigger::{PgTrigger, PgTriggerError, PgTriggerLevel, PgTriggerOperation,
 /// Why a value could not be read from or written to a row's column.
 pub use pgrx::datum::TryFromDatumError;
 
+use backend_local::BackendLocal;
+
 pub mod any;
+mod backend_local;
 mod declared;
 pub mod heap_tuple;
 pub mod iter;
@@ -974,22 +977,26 @@ pub mod __glue {
         }
 
         /// Whether the current call's SQL runs read-only: in a STABLE or IMMUTABLE
-        /// function, as in PL/pgSQL. Looked up per connection (a syscache hit), not
-        /// fixed when the library was built: identical bodies share a library, and
-        /// ALTER FUNCTION changes the volatility without rebuilding it.
+        /// function, as in PL/pgSQL. Asked of PL/Rust's handler, which read it with the
+        /// function's entry point (not fixed when the library was built: identical
+        /// bodies share a library, and ALTER FUNCTION changes the volatility without
+        /// rebuilding it).
+        #[cfg(target_family = "postgres")]
         pub fn call_is_read_only() -> bool {
-            let fcinfo = CALL.load(Ordering::Relaxed);
-            // SAFETY: fcinfo, when set, is the live call's (the scope ends with it); a
-            // DO block's has a zeroed flinfo, whose oid is invalid.
-            unsafe {
-                if fcinfo.is_null() || (*fcinfo).flinfo.is_null() {
-                    return false;
-                }
-                let oid = (*(*fcinfo).flinfo).fn_oid;
-                oid != pg_sys::InvalidOid
-                    && pg_sys::func_volatile(oid)
-                        != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+            unsafe extern "C" {
+                /// plrust.so's; see its `cache::plrust_call_read_only`.
+                fn plrust_call_read_only(fcinfo: pg_sys::FunctionCallInfo) -> bool;
             }
+            let fcinfo = CALL.load(Ordering::Relaxed);
+            // SAFETY: fcinfo, when set, is the live call PL/Rust's handler is running (the
+            // scope ends with it).
+            !fcinfo.is_null() && unsafe { plrust_call_read_only(fcinfo) }
+        }
+
+        /// Outside a backend (unit tests of this crate): never read-only.
+        #[cfg(not(target_family = "postgres"))]
+        pub fn call_is_read_only() -> bool {
+            false
         }
 
         /// The current call's trigger data when it is a trigger call.

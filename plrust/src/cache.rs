@@ -50,6 +50,9 @@ struct FnEntry {
     library: RefCell<Option<Rc<Library>>>,
     /// `EPOCH` at the function's latest call.
     last_call: Cell<u64>,
+    /// The function is STABLE or IMMUTABLE, so its SQL runs read-only; read with the
+    /// entry point (an ALTER FUNCTION empties both), for [`plrust_call_read_only`].
+    read_only: Cell<bool>,
 }
 
 /// A loaded library and the `EPOCH` it was last loaded or run (as a DO block) in.
@@ -160,6 +163,7 @@ fn entry_for(fn_oid: pg_sys::Oid) -> &'static FnEntry {
         generation: Cell::new(0),
         library: RefCell::new(None),
         last_call: Cell::new(0),
+        read_only: Cell::new(false),
     }));
     ENTRIES.with(|e| e.borrow_mut().insert(fn_oid, entry));
     entry
@@ -170,6 +174,11 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     loop {
         let generation = entry.generation.get();
         let def = ProcDef::load(entry.fn_oid)?;
+        // SAFETY: a syscache read of a function that exists (ProcDef::load found it).
+        let volatility = unsafe { pg_sys::func_volatile(entry.fn_oid) };
+        entry
+            .read_only
+            .set(volatility != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char);
         let krate = pipeline::generate(&def, toolchain::HOST_TARGET)?;
         let key = pipeline::artifact_key(&krate);
         let library = library(key, |key| {
@@ -258,6 +267,26 @@ fn release_unused(epoch: u64) {
         })
     });
     RELEASE_PENDING.store(waiting, Ordering::Relaxed);
+}
+
+/// Whether the running PL/Rust call `fcinfo` runs its SQL read-only: its function is
+/// STABLE or IMMUTABLE, as in PL/pgSQL (false for a DO block). Function libraries link to
+/// this symbol, as to `plrust_arena`, and ask it when an SPI connection opens: the answer
+/// is the entry's, read when the function was resolved, so no call reads the catalog.
+///
+/// # Safety
+/// `fcinfo` is a call that PL/Rust's call or inline handler is running.
+#[no_mangle]
+pub unsafe extern "C" fn plrust_call_read_only(fcinfo: pg_sys::FunctionCallInfo) -> bool {
+    // SAFETY: the handler's live call: fn_extra is null (a DO block's zeroed flinfo) or
+    // the entry `call_slow` set.
+    unsafe {
+        (*(*fcinfo).flinfo)
+            .fn_extra
+            .cast::<FnEntry>()
+            .as_ref()
+            .is_some_and(|entry| entry.read_only.get())
+    }
 }
 
 /// The libraries loaded in this backend, by artifact key, with how many of this

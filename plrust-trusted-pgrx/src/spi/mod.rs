@@ -47,7 +47,7 @@ use pgrx::PgSqlErrorCode;
 pub use pgrx::pg_sys::{PgBuiltInOids, PgOid};
 pub use pgrx::spi::{SpiErrorCodes, SpiOkCodes};
 
-use crate::TryFromDatumError;
+use crate::{BackendLocal, TryFromDatumError};
 
 /// Calls `$callback!` with the SQL value types SPI binds and reads, each also as an
 /// array (`Vec<T>`, `Vec<Option<T>>`): one list for both directions. (JSON and bytea are
@@ -221,10 +221,8 @@ impl From<TryFromDatumError> for SpiError {
     }
 }
 
-thread_local! {
-    /// How many `Spi::connect` closures of this library are running.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
+/// How many `Spi::connect` closures of this library are running.
+static DEPTH: BackendLocal<Cell<u32>> = BackendLocal::new(Cell::new(0));
 
 /// Entry to SPI.
 pub struct Spi;
@@ -330,7 +328,7 @@ impl Conn<'_> {
     /// connection runs statements (its results must live in its own memory).
     fn ready(&self) -> Result<()> {
         pending_error()?;
-        if DEPTH.with(Cell::get) == self.depth {
+        if DEPTH.get() == self.depth {
             Ok(())
         } else {
             Err(SpiError::NotInnermost)
@@ -360,13 +358,11 @@ fn pending_error() -> Result<()> {
     }
 }
 
-thread_local! {
-    /// Cursors opened by connections that registered a trigger's transition tables, with
-    /// the connection's depth: closed when it ends, since their queries may read those
-    /// tables through memory that goes with the connection.
-    static TRIGGER_CURSORS: std::cell::RefCell<Vec<(u32, CString)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
+/// Cursors opened by connections that registered a trigger's transition tables, with
+/// the connection's depth: closed when it ends, since their queries may read those
+/// tables through memory that goes with the connection.
+static TRIGGER_CURSORS: BackendLocal<std::cell::RefCell<Vec<(u32, CString)>>> =
+    BackendLocal::new(std::cell::RefCell::new(Vec::new()));
 
 fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
     if crate::__glue::error_pending() && !std::thread::panicking() {
@@ -380,10 +376,8 @@ fn connected<R>(f: impl for<'c> FnOnce(Conn<'c>) -> R) -> R {
     if status != pg_sys::SPI_OK_CONNECT as i32 {
         panic!("SPI_connect failed with status {status}");
     }
-    let depth = DEPTH.with(|d| {
-        d.set(d.get() + 1);
-        d.get()
-    });
+    let depth = DEPTH.get() + 1;
+    DEPTH.set(depth);
     let finish = Finish { depth };
     let trigger = crate::__glue::call_trigger_data();
     if let Some(trigger) = trigger {
@@ -420,13 +414,17 @@ struct Finish {
 
 impl Drop for Finish {
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(self.depth - 1));
-        let cursors: Vec<CString> = TRIGGER_CURSORS.with(|c| {
-            let mut c = c.borrow_mut();
-            let (mine, others) = c.drain(..).partition(|(depth, _)| *depth == self.depth);
-            *c = others;
-            mine.into_iter().map(|(_, name)| name).collect()
-        });
+        DEPTH.set(self.depth - 1);
+        let cursors: Vec<CString> = {
+            let mut c = TRIGGER_CURSORS.borrow_mut();
+            if c.is_empty() {
+                Vec::new()
+            } else {
+                let (mine, others) = c.drain(..).partition(|(depth, _)| *depth == self.depth);
+                *c = others;
+                mine.into_iter().map(|(_, name)| name).collect()
+            }
+        };
         // After a PostgreSQL ERROR the failing transaction's abort closes the connection
         // and its cursors; SPI would run in the state the error left half-done.
         if !crate::__glue::error_pending() {
@@ -482,16 +480,17 @@ impl<'c> SpiClient<'c> {
         let source = query.source()?;
         // A text worth keeping runs as its kept plan (see plan_cache), held for the
         // execution: a nested call evicting it does not free it under us.
-        let kept = match &source {
-            Source::Text(text) => plan_cache::lookup(text, &args)?,
-            Source::Plan(_) => None,
+        let kept = match source.text_bytes() {
+            Some(text) => plan_cache::lookup(text, &args)?,
+            None => None,
         };
         let source = match &kept {
             Some(plan) => Source::Plan(plan),
             None => source,
         };
         let status = match source {
-            Source::Text(text) => {
+            Source::Str(_) | Source::Text(_) => {
+                let text = source.c_text()?;
                 let (mut types, mut values, nulls) = unzip_with_types(&args);
                 // SAFETY: FFI with arrays of args.len() elements that outlive the call;
                 // each value is of its type (bind() made it from a Rust value of that
@@ -569,8 +568,10 @@ impl<'c> SpiClient<'c> {
         args: impl SpiArgs,
     ) -> Result<SpiCursor<'c>> {
         let args = self.conn.bind(args)?;
-        let portal = match query.source()? {
-            Source::Text(text) => {
+        let source = query.source()?;
+        let portal = match source {
+            Source::Str(_) | Source::Text(_) => {
+                let text = source.c_text()?;
                 let (mut types, mut values, nulls) = unzip_with_types(&args);
                 // SAFETY: as in execute(); PostgreSQL names the cursor, and raises an
                 // ERROR (a panic here) rather than return null.
@@ -605,7 +606,9 @@ impl<'c> SpiClient<'c> {
         // is a NUL-terminated string it owns, copied here.
         let name = unsafe { CStr::from_ptr((*portal).name) }.to_owned();
         if self.conn.trigger {
-            TRIGGER_CURSORS.with(|c| c.borrow_mut().push((self.conn.depth, name.clone())));
+            TRIGGER_CURSORS
+                .borrow_mut()
+                .push((self.conn.depth, name.clone()));
         }
         Ok(SpiCursor {
             name,
@@ -694,8 +697,32 @@ mod private {
 
     /// A query as SPI runs it.
     pub enum Source<'s> {
-        Text(std::borrow::Cow<'s, CStr>),
+        /// A text as the body wrote it (`&str`, `String`): not NUL-terminated.
+        Str(&'s str),
+        Text(&'s CStr),
         Plan(&'s super::Plan),
+    }
+
+    impl Source<'_> {
+        /// The text, if this is one, as bytes without a NUL.
+        pub fn text_bytes(&self) -> Option<&[u8]> {
+            match self {
+                Source::Str(s) => Some(s.as_bytes()),
+                Source::Text(c) => Some(c.to_bytes()),
+                Source::Plan(_) => None,
+            }
+        }
+
+        /// The text, NUL-terminated, for SPI; `NulByte` if it has a NUL inside.
+        pub fn c_text(&self) -> Result<std::borrow::Cow<'_, CStr>> {
+            match self {
+                Source::Str(s) => CString::new(*s)
+                    .map(std::borrow::Cow::Owned)
+                    .map_err(|_| SpiError::NulByte),
+                Source::Text(c) => Ok(std::borrow::Cow::Borrowed(c)),
+                Source::Plan(_) => unreachable!("a plan has no text"),
+            }
+        }
     }
 
     pub trait AsSource<'c> {

@@ -25,13 +25,14 @@
 //! - A plan running in a call is never freed under it: the cache and every running
 //!   execution hold a reference, and the plan is freed when the last goes (a recursive
 //!   call through SQL may evict a plan an outer call is still running).
-//! - The cache is never dropped at backend exit (the thread-local has no destructor):
-//!   freeing plans while the backend shuts down would be work at best.
+//! - The cache is never dropped at backend exit (a static has no destructor): freeing
+//!   plans while the backend shuts down would be work at best.
+//! - A hit costs a hash of the text and its types (word at a time, not SipHash: the texts
+//!   are the function's own, there is no one to flood it) and one comparison.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::mem::ManuallyDrop;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use super::*;
@@ -48,75 +49,112 @@ struct Entry {
     last_used: u64,
 }
 
-#[derive(Default)]
 struct Cache {
     /// Entries by the hash of (text, types); a bucket holds the rare collisions.
-    buckets: HashMap<u64, Vec<Entry>>,
+    buckets: HashMap<u64, Vec<Entry>, BuildHasherDefault<KeyHashed>>,
     len: usize,
     clock: u64,
 }
 
-thread_local! {
-    static CACHE: ManuallyDrop<RefCell<Cache>> = ManuallyDrop::new(RefCell::new(Cache::default()));
+static CACHE: BackendLocal<RefCell<Cache>> = BackendLocal::new(RefCell::new(Cache {
+    buckets: HashMap::with_hasher(BuildHasherDefault::new()),
+    len: 0,
+    clock: 0,
+}));
+
+/// The hash of a text and its argument types: FxHash's word-at-a-time mixing, with
+/// MurmurHash3's finaliser so that every bit of the result depends on every input bit
+/// (the map takes its bucket from the low bits and its tag from the high ones).
+fn key_hash(text: &[u8], types: impl Iterator<Item = pg_sys::Oid>) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let add = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut h = text.len() as u64;
+    let mut words = text.chunks_exact(8);
+    for word in words.by_ref() {
+        h = add(h, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = add(h, u64::from_le_bytes(tail));
+    for t in types {
+        h = add(h, u64::from(t.to_u32()));
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
-fn key_hash(text: &[u8], types: impl Iterator<Item = pg_sys::Oid>) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    for t in types {
-        t.to_u32().hash(&mut h);
+/// The map's hasher: its keys are [`key_hash`]es already.
+#[derive(Default)]
+struct KeyHashed(u64);
+
+impl Hasher for KeyHashed {
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("the plan cache's keys are u64 hashes")
     }
-    h.finish()
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The kept plan for `text` run with `args` (their types), prepared now if it is the
 /// text's first run; `None` when the text runs one-shot. Raises the query's ERROR (a
-/// panic) if it does not parse or analyse. A hit allocates nothing.
+/// panic) if it does not parse or analyse; `NulByte` for a text with a NUL inside. A hit
+/// allocates nothing.
 pub(super) fn lookup(
-    text: &CStr,
+    text: &[u8],
     args: &[(pg_sys::Oid, Option<pg_sys::Datum>)],
 ) -> Result<Option<Rc<Plan>>> {
     let types = || args.iter().map(|(oid, _)| *oid);
-    let bytes = text.to_bytes();
-    let hash = key_hash(bytes, types());
-    let found = CACHE.with(|c| {
-        let mut c = c.borrow_mut();
+    let hash = key_hash(text, types());
+    let found = {
+        let mut c = CACHE.borrow_mut();
         c.clock += 1;
         let now = c.clock;
-        let entry = c
-            .buckets
-            .get_mut(&hash)?
-            .iter_mut()
-            .find(|e| &*e.text == bytes && e.types.iter().copied().eq(types()))?;
-        entry.last_used = now;
-        Some(entry.plan.clone())
-    });
+        c.buckets
+            .get_mut(&hash)
+            .and_then(|bucket| {
+                bucket
+                    .iter_mut()
+                    .find(|e| &*e.text == text && e.types.iter().copied().eq(types()))
+            })
+            .map(|entry| {
+                entry.last_used = now;
+                entry.plan.clone()
+            })
+    };
     if let Some(plan) = found {
         return Ok(plan);
     }
     // Not known: prepare it if it is worth keeping (outside the cache's borrow: a
     // query may call this function again through SQL).
+    let c_text = CString::new(text).map_err(|_| SpiError::NulByte)?;
     let types: Box<[pg_sys::Oid]> = types().collect();
-    let plan = if looks_plannable(bytes) {
-        prepare_kept(text, &types)?.map(Rc::new)
+    let plan = if looks_plannable(text) {
+        prepare_kept(&c_text, &types)?.map(Rc::new)
     } else {
         None
     };
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len >= CAPACITY {
-            c.evict_oldest();
-        }
-        let last_used = c.clock;
-        let entry = Entry {
-            text: bytes.into(),
-            types,
-            plan: plan.clone(),
-            last_used,
-        };
-        c.buckets.entry(hash).or_default().push(entry);
-        c.len += 1;
-    });
+    let mut c = CACHE.borrow_mut();
+    if c.len >= CAPACITY {
+        c.evict_oldest();
+    }
+    let last_used = c.clock;
+    let entry = Entry {
+        text: text.into(),
+        types,
+        plan: plan.clone(),
+        last_used,
+    };
+    c.buckets.entry(hash).or_default().push(entry);
+    c.len += 1;
     Ok(plan)
 }
 
@@ -384,7 +422,30 @@ fn prepare_kept(text: &CStr, types: &[pg_sys::Oid]) -> Result<Option<Plan>> {
 
 #[cfg(test)]
 mod tests {
-    use super::looks_plannable;
+    use super::{key_hash, looks_plannable};
+    use pgrx::pg_sys::Oid;
+
+    #[test]
+    fn the_key_hash_tells_texts_and_argument_types_apart() {
+        let int4 = Oid::from(23u32);
+        let int8 = Oid::from(20u32);
+        let mut seen = std::collections::HashSet::new();
+        // Every length around the 8-byte words (the tail word is zero-padded; the length
+        // is hashed first), and texts differing only in their last byte.
+        for len in 0..=24 {
+            for last in [b'a', b'b'] {
+                let mut text = vec![b'x'; len];
+                if len > 0 {
+                    text[len - 1] = last;
+                }
+                for types in [&[][..], &[int4][..], &[int8][..], &[int4, int4][..]] {
+                    seen.insert(key_hash(&text, types.iter().copied()));
+                }
+            }
+        }
+        // 25 lengths, 2 last bytes (the same text at length 0), 4 type lists.
+        assert_eq!(seen.len(), (24 * 2 + 1) * 4);
+    }
 
     #[test]
     fn one_planned_statement_is_kept() {

@@ -18,9 +18,9 @@ macro_rules! text_query {
         }
         impl<'c> private::AsSource<'c> for $t {
             fn source(&self) -> Result<Source<'_>> {
-                CString::new(private::Text::text(self))
-                    .map(|s| Source::Text(std::borrow::Cow::Owned(s)))
-                    .map_err(|_| SpiError::NulByte)
+                // Borrowed: a NUL-terminated copy is made only where SPI needs one (a
+                // text first seen, or run one-shot), not for a kept plan's every run.
+                Ok(Source::Str(private::Text::text(self)))
             }
         }
         impl<'c> Query<'c> for $t {}
@@ -32,7 +32,7 @@ text_query!(&str, &String, String);
 
 impl<'c> private::AsSource<'c> for &CStr {
     fn source(&self) -> Result<Source<'_>> {
-        Ok(Source::Text(std::borrow::Cow::Borrowed(self)))
+        Ok(Source::Text(self))
     }
 }
 impl<'c> Query<'c> for &CStr {}
