@@ -511,12 +511,21 @@ pub mod __glue {
 
     /// At every loop head and closure entry of a body (inserted by PL/Rust): answer a
     /// pending interrupt (cancel, `statement_timeout`, terminate) by raising its ERROR.
-    /// A load and a branch when nothing is pending.
+    /// A load and a branch when nothing is pending: a sticky ERROR needs no second check,
+    /// because recording it also sets `InterruptPending` (see [`sticky::remember`]).
     #[inline(always)]
     pub fn probe() {
-        if interrupt_pending() || sticky::raised() {
+        if interrupt_pending() {
             interrupted();
         }
+    }
+
+    /// Send every probe to the slow path: `InterruptPending` set by us is harmless to
+    /// PostgreSQL, whose next `CHECK_FOR_INTERRUPTS` finds nothing to do and clears it.
+    fn arm_probes() {
+        // SAFETY: a plain volatile write of the backend's flag, on its main thread, as a
+        // signal handler makes it.
+        unsafe { std::ptr::write_volatile(&raw mut pg_sys::InterruptPending, 1) };
     }
 
     /// At every function entry of a body: answer a pending interrupt (as [`probe`]) and
@@ -643,6 +652,11 @@ pub mod __glue {
         // A Rust thread-local destructor looping inside exit(), after PostgreSQL's exit
         // callbacks ran (interrupts are held off for good by then): end it.
         postpanic::exit_if_exiting();
+        // A sticky ERROR keeps every probe on this path until the call ends (PostgreSQL's
+        // interrupt processing below, or a probe before it, may have cleared the flag).
+        if sticky::raised() {
+            arm_probes();
+        }
         // SAFETY: a flag of the backend, read on its main thread.
         let terminating = unsafe { pg_sys::ProcDiePending != 0 };
         if !std::thread::panicking() {
@@ -756,7 +770,9 @@ pub mod __glue {
             if RAISED.swap(true, Ordering::Relaxed) {
                 return;
             }
+            // Every later probe takes its slow path, which raises this ERROR again.
             super::stack::trip();
+            super::arm_probes();
             let saved = Saved {
                 code: e.sql_error_code(),
                 message: try_copy(e.message()).unwrap_or_default(),
