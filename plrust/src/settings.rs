@@ -3,7 +3,6 @@
 
 use std::ffi::CString;
 use std::path::PathBuf;
-
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
