@@ -428,13 +428,9 @@ mod tests {
         assert_eq!(arena.failure(), None);
     }
 
-    #[test]
-    fn after_a_failure_the_headroom_serves_only_the_unwinding() {
-        let (arena, held) = arena_holding(1000);
-        // SAFETY: the test's own counter.
-        unsafe { *held = 1000 };
-        assert!(!arena.fits(16, || true), "no failure yet: no headroom");
-        arena.record_failure(16, true);
+    /// After a refusal: the body gets nothing, the unwinding gets the headroom, counted
+    /// from `base`, and no more (the counter is left at `base` + the headroom).
+    fn assert_unwinding_headroom(arena: &Arena, held: *mut usize, base: usize) {
         assert!(
             !arena.fits(16, || false),
             "the body itself cannot spend the headroom"
@@ -443,9 +439,19 @@ mod tests {
             arena.fits(HEADROOM, || true),
             "the report's allocations fit"
         );
-        // SAFETY: as above.
-        unsafe { *held = 1000 + HEADROOM };
+        // SAFETY: the test's own counter.
+        unsafe { *held = base + HEADROOM };
         assert!(!arena.fits(1, || true), "but the headroom is bounded");
+    }
+
+    #[test]
+    fn after_a_failure_the_headroom_serves_only_the_unwinding() {
+        let (arena, held) = arena_holding(1000);
+        // SAFETY: the test's own counter.
+        unsafe { *held = 1000 };
+        assert!(!arena.fits(16, || true), "no failure yet: no headroom");
+        arena.record_failure(16, true);
+        assert_unwinding_headroom(&arena, held, 1000);
         arena.clear_failure();
         // SAFETY: as above.
         unsafe { *held = 1000 };
@@ -463,11 +469,7 @@ mod tests {
         unsafe { *held = 300 };
         assert!(!arena.fits(16, || true), "over the limit: refused");
         arena.record_failure(16, true);
-        assert!(!arena.fits(16, || false), "the body still gets nothing");
-        assert!(arena.fits(HEADROOM, || true), "the unwinding does");
-        // SAFETY: as above.
-        unsafe { *held = 300 + HEADROOM };
-        assert!(!arena.fits(1, || true), "bounded as ever");
+        assert_unwinding_headroom(&arena, held, 300);
         arena.record_failure(1, true);
         assert!(
             !arena.fits(1, || true),

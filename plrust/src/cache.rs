@@ -174,11 +174,7 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
     loop {
         let generation = entry.generation.get();
         let def = ProcDef::load(entry.fn_oid)?;
-        // SAFETY: a syscache read of a function that exists (ProcDef::load found it).
-        let volatility = unsafe { pg_sys::func_volatile(entry.fn_oid) };
-        entry
-            .read_only
-            .set(volatility != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char);
+        entry.read_only.set(def.read_only);
         let krate = pipeline::generate(&def, toolchain::HOST_TARGET)?;
         let key = pipeline::artifact_key(&krate);
         let library = library(key, |key| {
@@ -227,7 +223,8 @@ fn library(
 }
 
 /// The current `EPOCH`; at the first PL/Rust call or DO block of a transaction, first
-/// unload what earlier transactions left unused. Per call: two thread-local reads.
+/// unload what earlier transactions left unused. (`call`'s hot path makes the same
+/// comparison inline and comes here only when it fails.)
 fn transaction_epoch() -> u64 {
     let epoch = EPOCH.load(Ordering::Relaxed);
     if RELEASE_CHECKED.load(Ordering::Relaxed) != epoch {

@@ -452,6 +452,7 @@ mod unit_tests {
             return_type: ret,
             returns_set: false,
             strict,
+            read_only: false,
             kind: ProKind::Function,
             source: String::new(),
         }

@@ -1,7 +1,7 @@
 //! Stage 0: a function's catalog row -> `ProcDef`, everything later stages need to
 //! know about the function, read once (at CREATE, or at the first call in a backend).
 
-use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind};
+use pgrx::pg_catalog::pg_proc::{PgProc, ProArgMode, ProKind, ProVolatile};
 use pgrx::pg_sys::{self, Oid};
 
 use crate::codegen::Catalog;
@@ -29,6 +29,8 @@ pub struct ProcDef {
     pub return_type: Oid,
     pub returns_set: bool,
     pub strict: bool,
+    /// STABLE or IMMUTABLE: its SQL runs read-only, as in PL/pgSQL.
+    pub read_only: bool,
     pub kind: ProKind,
     /// `pg_proc.prosrc`: exactly what the user wrote.
     pub source: String,
@@ -81,6 +83,7 @@ impl ProcDef {
             return_type: proc.prorettype(),
             returns_set: proc.proretset(),
             strict: proc.proisstrict(),
+            read_only: !matches!(proc.provolatile(), ProVolatile::Volatile),
             kind: proc.prokind(),
             source: proc.prosrc(),
         })
@@ -98,6 +101,7 @@ impl ProcDef {
             return_type: pg_sys::VOIDOID,
             returns_set: false,
             strict: false,
+            read_only: false,
             kind: ProKind::Function,
             source,
         }
