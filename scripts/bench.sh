@@ -6,7 +6,8 @@
 #   1. CREATE FUNCTION latency: N distinct small bodies per language (p50, p95, max);
 #      for PL/Rust also the first CREATE in the fresh cluster, an already-built body, a
 #      body with an allow-listed dependency, a DO block and the same block again
-#   2. the first call in a fresh backend, per language (psql \timing, median of 10)
+#   2. the first call in a fresh backend, per language (psql \timing, median of 10), and
+#      PL/Rust's again with plrust in shared_preload_libraries
 #   3. per-call overhead (add_one over 2,000,000 rows) and the compute kernels: the
 #      median of REPS interleaved runs, ratios to native; every run's answer is compared
 #      across languages, and any difference fails the benchmark
@@ -134,15 +135,31 @@ echo
 echo "### First call in a fresh backend (psql \\timing, median of 10, ms)"
 echo
 header "" "SELECT 1" "${NAMES[@]}"
+first_call() { # the median over 10 fresh connections of one call of add_one_<lang>
+  local call="SELECT add_one_$1(1)"; [ "$1" = baseline ] && call="SELECT 1"
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    q -c '\timing on' -c "$call" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+  done | median
+}
 row="| first call |"
 for lang in baseline "${LANGS[@]}"; do
-  call="SELECT add_one_$lang(1)"; [ "$lang" = baseline ] && call="SELECT 1"
-  t=$(for _ in 1 2 3 4 5 6 7 8 9 10; do
-        q -c '\timing on' -c "$call" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
-      done | median)
-  row="$row $(printf '%.2f' "$t") |"
+  row="$row $(printf '%.2f' "$(first_call "$lang")") |"
 done
 echo "$row"
+# PL/Rust again with shared_preload_libraries = 'plrust' (which the original PL/Rust
+# requires): a new backend then has plrust.so loaded already. The server is restarted
+# with it for these calls only.
+restart() { sudo -u postgres "/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" -D "$DIR/data" restart -m fast -w >/dev/null; }
+q -c "ALTER SYSTEM SET shared_preload_libraries = 'plrust'"; restart
+row="| first call, plrust preloaded |"
+for lang in baseline "${LANGS[@]}"; do
+  case $lang in
+    baseline|plrust) row="$row $(printf '%.2f' "$(first_call "$lang")") |" ;;
+    *) row="$row |" ;;
+  esac
+done
+echo "$row"
+q -c "ALTER SYSTEM RESET shared_preload_libraries"; restart
 
 # 3. Per-call overhead and compute: every kernel in every language, runs interleaved.
 langs_sql=$(printf "'%s', " "${LANGS[@]}" | sed 's/, $//')

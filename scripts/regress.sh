@@ -4,6 +4,8 @@
 # the server restarted or a backend crashed while they ran. Assumes scripts/setup.sh ran.
 #
 #   scripts/regress.sh [suite ...]     (default: the whole schedule)
+#   PLRUST_PRELOAD=1 scripts/regress.sh   the same with shared_preload_libraries = plrust
+#                                         (the original PL/Rust's required setting)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -29,11 +31,20 @@ done
 
 # The crates tests/pg_regress/sql/dependencies.sql may use.
 allowed=$(scripts/allow-dependencies.sh tests/allowed-dependencies.toml)
-scripts/cluster.sh start "$TEST_DIR" "$TEST_PORT" "plrust.allowed_dependencies=$allowed"
+preload=()
+[ "${PLRUST_PRELOAD:-}" = 1 ] && preload=(shared_preload_libraries=plrust)
+scripts/cluster.sh start "$TEST_DIR" "$TEST_PORT" "plrust.allowed_dependencies=$allowed" "${preload[@]}"
 trap 'scripts/cluster.sh stop "$TEST_DIR"' EXIT
 pg() { psql -h 127.0.0.1 -p "$TEST_PORT" -U postgres -XAtc "$1" postgres; }
 started=$(pg "SELECT pg_postmaster_start_time()")
-if [ $# -gt 0 ]; then tests=("$@"); else tests=(--schedule=tests/pg_regress/schedule); fi
+if [ $# -gt 0 ]; then
+  tests=("$@")
+elif [ ${#preload[@]} -gt 0 ]; then
+  sed 's/^test: not_preloaded$/test: preloaded/' tests/pg_regress/schedule > "$TEST_DIR/schedule"
+  tests=(--schedule="$TEST_DIR/schedule")
+else
+  tests=(--schedule=tests/pg_regress/schedule)
+fi
 rc=0
 # A runaway that is not stopped must fail the run, not hang it.
 timeout 1200 /usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/regress/pg_regress \

@@ -6,7 +6,8 @@
 #   3. unit tests and in-server tests (cargo pgrx test, which runs both: the pure stages
 #      without a server, the #[pg_test]s inside a pgrx-managed cluster)
 #   4. the SQL regression suites in tests/pg_regress against a fresh cluster on loopback,
-#      checking afterwards that the server never restarted or crashed
+#      checking afterwards that the server never restarted or crashed; then again with
+#      plrust in shared_preload_libraries
 #   5. the lifecycle scripts in tests/lifecycle, each with clusters of its own: dump and
 #      restore, a streaming standby without a toolchain, concurrent builds and load,
 #      aarch64 artifacts built by this server
@@ -43,6 +44,8 @@ run "unit and in-server tests (cargo pgrx test)" pgrx_test
 
 # cargo pgrx test installed its test build; regress.sh puts the release build back.
 run "pg_regress suites" scripts/regress.sh
+run "pg_regress suites, plrust in shared_preload_libraries" \
+  env PLRUST_PRELOAD=1 PLRUST_TEST_DIR="$TEST_DIR-preload" PLRUST_TEST_PORT=28823 scripts/regress.sh
 run "lifecycle: pg_dump and restore of 109 functions" tests/lifecycle/dump-restore.sh
 run "lifecycle: streaming standby without a toolchain" tests/lifecycle/standby.sh
 run "lifecycle: concurrent builds; pgbench while replacing" tests/lifecycle/load.sh

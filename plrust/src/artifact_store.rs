@@ -13,8 +13,10 @@ use pgrx::prelude::*;
 use pgrx::spi::Spi;
 
 use crate::compile::BuiltArtifact;
+use crate::loader::{self, Object};
 
-/// The stored shared object for `key` on `target`, if any.
+/// The stored shared object for `key` on `target`, if any, and whether another
+/// transaction committed it (rather than this one, which may still roll it back).
 ///
 /// A function's first call in each backend comes here, so this reads the table with one
 /// index scan of its primary key instead of a query through SPI: in a fresh backend,
@@ -22,7 +24,7 @@ use crate::compile::BuiltArtifact;
 /// the read itself (0.6 ms of a 2 ms first call, measured). The snapshot is the latest
 /// one: an artifact is immutable and named by its content, so seeing one committed after
 /// the caller's snapshot is harmless and saves a build.
-pub fn fetch(key: &str, target: &str) -> Option<Vec<u8>> {
+pub fn fetch(key: &str, target: &str) -> Option<Object> {
     // SAFETY: catalog lookups by name, an index scan of a table opened and locked here,
     // with a registered snapshot; the tuple and the detoasted value are read before the
     // scan ends, and copied out. An ERROR from any call unwinds through the guards.
@@ -80,7 +82,10 @@ pub fn fetch(key: &str, target: &str) -> Option<Vec<u8>> {
             if value.cast() != datum.cast_mut_ptr::<u8>() {
                 pg_sys::pfree(value.cast());
             }
-            bytes
+            // Visible in the latest snapshot and not ours: committed.
+            let xmin = pg_sys::HeapTupleHeaderGetXmin((*tuple).t_data);
+            let committed = !pg_sys::TransactionIdIsCurrentTransactionId(xmin);
+            Object { bytes, committed }
         });
         pg_sys::systable_endscan(scan);
         pg_sys::UnregisterSnapshot(snapshot);
@@ -157,11 +162,21 @@ pub fn sweep_except(live: impl FnOnce() -> Vec<String>) -> i64 {
             let live = live();
             let deleted = client.update(
                 "DELETE FROM plrust.artifacts \
-                 WHERE NOT (key OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]))",
+                 WHERE NOT (key OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])) \
+                 RETURNING key",
                 None,
                 &[live.into()],
             )?;
-            Ok::<_, pgrx::spi::SpiError>(deleted.len() as i64)
+            let mut count = 0;
+            for row in deleted {
+                // The object cache's file goes too. Should this transaction roll back,
+                // the next load writes it again from the row.
+                if let Some(key) = row.get::<String>(1)? {
+                    loader::evict(&key);
+                }
+                count += 1;
+            }
+            Ok::<_, pgrx::spi::SpiError>(count)
         })
     })
     .unwrap_or_else(|e| error!("cleaning plrust.artifacts: {e}"))
@@ -206,10 +221,7 @@ mod tests {
 
     #[pg_test]
     fn a_missing_artifact_is_none() {
-        assert_eq!(
-            super::fetch("no-such-key", "x86_64-postgres-linux-gnu"),
-            None
-        );
+        assert!(super::fetch("no-such-key", "x86_64-postgres-linux-gnu").is_none());
         assert!(!super::hold("no-such-key", "x86_64-postgres-linux-gnu"));
     }
 
@@ -230,8 +242,12 @@ mod tests {
         super::store("k", &first, "b");
         super::store("k", &second, "b");
         assert!(super::hold("k", "t"));
-        assert_eq!(super::fetch("k", "t"), Some(vec![1, 2, 3]));
-        assert_eq!(super::fetch("k", "other-target"), None);
+        let fetched = super::fetch("k", "t").expect("stored");
+        assert_eq!(fetched.bytes, vec![1, 2, 3]);
+        // Stored by this (test) transaction, which may still roll back: not for the
+        // object cache.
+        assert!(!fetched.committed);
+        assert!(super::fetch("k", "other-target").is_none());
     }
 
     #[pg_test]

@@ -205,13 +205,13 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
 /// the object `object` finds (stored or built).
 fn library(
     key: String,
-    object: impl FnOnce(&str) -> Result<Vec<u8>, PlRustError>,
+    object: impl FnOnce(&str) -> Result<loader::Object, PlRustError>,
 ) -> Result<Rc<Library>, PlRustError> {
     let library = match LIBRARIES.with(|l| l.borrow().get(&key).cloned()) {
         Some(library) => library,
         None => {
             let library = Rc::new(Library {
-                loaded: loader::load(&object(&key)?, &key)?,
+                loaded: loader::load(&key, || object(&key))?,
                 last_used: Cell::new(0),
             });
             LIBRARIES.with(|l| l.borrow_mut().insert(key, library.clone()));

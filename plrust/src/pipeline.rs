@@ -12,6 +12,7 @@ use crate::compile;
 use crate::dependencies;
 use crate::error::PlRustError;
 use crate::instrument;
+use crate::loader::Object;
 use crate::pg_proc::{self, ProcDef};
 use crate::settings;
 use crate::toolchain::{self, Toolchain};
@@ -103,8 +104,9 @@ pub fn resolve_dependencies(krate: &mut GeneratedCrate) -> Result<(), PlRustErro
 /// and stored for the next time, unless this transaction cannot write (a read-only
 /// transaction, a parallel worker, a standby): then only this backend has it. The row
 /// goes with the transaction: a DO block that fails leaves no artifact behind (this
-/// backend keeps it loaded, see `cache`).
-pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRustError> {
+/// backend keeps it loaded, see `cache`). Only a stored object another transaction
+/// committed may enter the object cache (see `loader`).
+pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Object, PlRustError> {
     if let Some(object) = artifact_store::fetch(key, krate.target) {
         return Ok(object);
     }
@@ -120,7 +122,10 @@ pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Vec<u8>, PlRus
     if !read_only {
         artifact_store::store(key, &built, toolchain::BUILD_ID);
     }
-    Ok(built.object)
+    Ok(Object {
+        bytes: built.object,
+        committed: false,
+    })
 }
 
 /// The artifact key of function `fn_oid` for each of `targets`, as it is now: stages 0-3

@@ -1,7 +1,7 @@
 -- The spine: CREATE EXTENSION, CREATE FUNCTION compiles, the call runs.
 
--- Zero configuration: no shared_preload_libraries, no postgresql.conf entries.
-SHOW shared_preload_libraries;
+-- Zero configuration (suite not_preloaded): no shared_preload_libraries, no
+-- postgresql.conf entries. scripts/regress.sh also runs every suite with plrust preloaded.
 CREATE EXTENSION plrust;
 SELECT lanname, lanpltrusted, lanplcallfoid::regproc, laninline::regproc, lanvalidator::regproc
 FROM pg_language WHERE lanname = 'plrust';

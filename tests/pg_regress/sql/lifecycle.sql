@@ -38,11 +38,11 @@ SELECT version_of();
 SELECT * FROM dblink('other', 'SELECT count(*), sum(functions) FROM plrust.loaded_libraries()')
   AS t(libraries bigint, functions bigint);
 -- Whether the other session has the library of artifact :key loaded, and mapped in its
--- address space (the loader names the file plrust-<first 16 of the key>-...).
+-- address space (the loader names the file plrust-<key>..., in the object cache or not).
 SELECT plrust.artifact_key('version_of()'::regprocedure) AS v1_key \gset
 SELECT format($q$SELECT EXISTS (SELECT FROM plrust.loaded_libraries() WHERE key = %L),
   EXISTS (SELECT FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\n') l WHERE l LIKE %L)$q$,
-  :'v1_key', '%plrust-' || left(:'v1_key', 16) || '-%') AS v1_loaded \gset
+  :'v1_key', '%plrust-' || :'v1_key' || '%') AS v1_loaded \gset
 SELECT * FROM dblink('other', :'v1_loaded') AS t(loaded bool, mapped bool);
 
 -- DROP: the function is gone here and in the other session.
