@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Concurrency. First, two sessions build at once (the same body under two names, and
-# different bodies): both succeed, share what is identical, and leave the work dir
-# empty. Then pgbench runs 8 clients for ${LOAD_SECONDS:-60} s calling two functions
+# different bodies): both succeed, share what is identical, and leave nothing in the
+# work dir but the object cache's files. Then pgbench runs 8 clients for ${LOAD_SECONDS:-60} s calling two functions
 # while another session replaces one of them every second, cycling through 4 versions:
 # no ERROR anywhere in the server log, no crash, every result from one complete version,
 # and every version seen by the running clients.
@@ -27,7 +27,12 @@ expect "results of both sessions' functions" "same body|same body|own 2|own 3|21
   "$(q "$port" postgres -c "SELECT concat_ws('|', cb_same_2(), cb_same_3(), cb_own_2(), cb_own_3(), cb_more_2(10), cb_more_3(10))")"
 expect "artifacts: the identical bodies share one" 5 \
   "$(q "$port" postgres -c "SELECT count(DISTINCT key) FROM plrust.functions WHERE built")"
-expect "files left in plrust.work_dir" 0 "$(find "$dir/work" -mindepth 1 | wc -l)"
+expect "files left in plrust.work_dir, the object cache aside" 0 \
+  "$(find "$dir/work" -mindepth 1 -not -path "$dir/work/plrust-objects-pg*" | wc -l)"
+# The call above loaded the 5 artifacts in one session: each is now a whole file in the
+# object cache, and no temporary file of the cache's is left.
+expect "object cache: one file per artifact loaded, nothing else" 5 \
+  "$(find "$dir"/work/plrust-objects-pg*/ -mindepth 1 | wc -l)"
 
 # -- Load with a REPLACE every second.
 q "$port" postgres <<'SQL'

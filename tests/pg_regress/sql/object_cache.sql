@@ -48,8 +48,9 @@ WHERE f LIKE '%' || :'rolled_back_key' || '%';
 
 -- Hazard: writing a cached file in place. Backends map it: truncating it would kill them
 -- with SIGBUS. Files are read-only, so even the server's own user cannot (COPY ... TO).
+\set VERBOSITY sqlstate
 COPY (SELECT 'not a shared object') TO :'path';
-\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT oc_shared(3);
 
 -- A file under a key's name that does not load (left by a crash, or put there by hand)
