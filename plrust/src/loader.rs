@@ -63,7 +63,7 @@ pub fn load(
     if let Some(path) = &cached {
         match open(path) {
             Ok(library) => return Ok(library),
-            // A file that does not load (cut short by a crash, say) is replaced below.
+            // A file that does not load (damaged, or put there by hand) is replaced below.
             Err(_) if path.exists() => {
                 let _ = fs::remove_file(path);
             }
