@@ -1,9 +1,8 @@
 //! Stage 6: an artifact -> a library loaded into this backend.
 //!
 //! Committed artifacts are also kept as files in the *object cache*, a private directory
-//! under `plrust.work_dir` shared by every backend of the server (and by every server of
-//! the same PostgreSQL major that names the same directory): one file per artifact key,
-//! named by it. A backend whose function's file is there `dlopen`s it directly, without
+//! under `plrust.work_dir` per database, shared by its backends (and a physical
+//! standby's, if it names the same directory): one file per artifact key, named by it. A backend whose function's file is there `dlopen`s it directly, without
 //! reading `plrust.artifacts`, decompressing or writing anything, and backends that run
 //! the same function share its pages. The file is written once, at the first load after
 //! the artifact's row committed (write to a temporary name, then `rename`: no backend
@@ -90,12 +89,24 @@ pub fn evict(key: &str) {
     }
 }
 
-/// The object cache's directory under `plrust.work_dir` (one per PostgreSQL major: the
-/// objects link against the server), or `None`: see [`private_dir`].
+/// The object cache's directory under `plrust.work_dir`, or `None`: see [`private_dir`].
+/// One per PostgreSQL major (the objects link against the server), cluster (its system
+/// identifier, which a physical standby shares with its primary) and database: a file
+/// stands for a row of this database's `plrust.artifacts`, so a function with no
+/// artifact here (restored with `check_function_bodies = off`, say) is built and checked
+/// against the allow-list here, never taken from another cluster or database that
+/// shares the directory.
 fn cache_dir() -> Option<PathBuf> {
+    // SAFETY: reads of the backend's cluster identity and database, set before any
+    // function can run.
+    let (system, database) = unsafe { (pg_sys::GetSystemIdentifier(), pg_sys::MyDatabaseId) };
     private_dir(
         &settings::work_dir(),
-        &format!("plrust-objects-pg{}", pg_sys::PG_MAJORVERSION_NUM),
+        &format!(
+            "plrust-objects-pg{}-{system}-{}",
+            pg_sys::PG_MAJORVERSION_NUM,
+            u32::from(database)
+        ),
     )
 }
 

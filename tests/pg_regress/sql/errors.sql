@@ -87,7 +87,9 @@ WHERE f NOT LIKE 'plrust-objects-pg%';
 -- The object cache holds committed artifacts only.
 SELECT count(*) AS cached_without_artifact
 FROM pg_ls_dir(current_setting('plrust.work_dir') || '/plrust-objects-pg' ||
-               current_setting('server_version_num')::int / 10000, true, false) f
+               current_setting('server_version_num')::int / 10000 || '-' ||
+               (SELECT system_identifier FROM pg_control_system()) || '-' ||
+               (SELECT oid FROM pg_database WHERE datname = current_database()), true, false) f
 WHERE NOT EXISTS (SELECT FROM plrust.artifacts a WHERE f = 'plrust-' || a.key || '.so');
 
 -- Refused before compiling: unnamed arguments, unsupported kinds, `unsafe`.
