@@ -167,16 +167,14 @@ pub fn sweep_except(live: impl FnOnce() -> Vec<String>) -> i64 {
                 None,
                 &[live.into()],
             )?;
-            let mut count = 0;
-            for row in deleted {
-                // The object cache's file goes too. Should this transaction roll back,
-                // the next load writes it again from the row.
-                if let Some(key) = row.get::<String>(1)? {
-                    loader::evict(&key);
-                }
-                count += 1;
-            }
-            Ok::<_, pgrx::spi::SpiError>(count)
+            let keys = deleted
+                .map(|row| row.get::<String>(1))
+                .collect::<Result<Vec<_>, _>>()?;
+            let keys = keys.into_iter().flatten().collect::<Vec<_>>();
+            // The object cache's files go too. Should this transaction roll back, the
+            // next load writes them again from the rows.
+            loader::evict(&keys);
+            Ok::<_, pgrx::spi::SpiError>(keys.len() as i64)
         })
     })
     .unwrap_or_else(|e| error!("cleaning plrust.artifacts: {e}"))

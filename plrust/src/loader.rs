@@ -81,11 +81,13 @@ pub fn load(
     load_private(&object.bytes, key)
 }
 
-/// Remove artifact `key`'s file from the object cache, if there is one. A backend that
-/// has it loaded keeps its mapping.
-pub fn evict(key: &str) {
+/// Remove the object cache's files of artifacts `keys`, where there are any. A backend
+/// that has one loaded keeps its mapping.
+pub fn evict(keys: &[String]) {
     if let Some(dir) = cache_dir() {
-        let _ = fs::remove_file(dir.join(file_name(key)));
+        for key in keys {
+            let _ = fs::remove_file(dir.join(file_name(key)));
+        }
     }
 }
 

@@ -82,15 +82,8 @@ $$;
 -- Failed CREATEs left nothing behind: no function, no artifact, no files.
 SELECT count(*) AS functions_left FROM pg_proc
 WHERE proname IN ('bad_syntax', 'unclosed', 'bad_syntax_sections', 'type_error', 'unknown_name', 'borrow_error');
-SELECT count(*) AS files_left_in_work_dir FROM pg_ls_dir(current_setting('plrust.work_dir')) f
-WHERE f NOT LIKE 'plrust-objects-pg%';
--- The object cache holds committed artifacts only.
-SELECT count(*) AS cached_without_artifact
-FROM pg_ls_dir(current_setting('plrust.work_dir') || '/plrust-objects-pg' ||
-               current_setting('server_version_num')::int / 10000 || '-' ||
-               (SELECT system_identifier FROM pg_control_system()) || '-' ||
-               (SELECT oid FROM pg_database WHERE datname = current_database()), true, false) f
-WHERE NOT EXISTS (SELECT FROM plrust.artifacts a WHERE f = 'plrust-' || a.key || '.so');
+-- Nothing in plrust.work_dir, and the object cache holds committed artifacts only.
+SELECT * FROM test_work_dir_leftovers();
 
 -- Refused before compiling: unnamed arguments, unsupported kinds, `unsafe`.
 CREATE FUNCTION unnamed(int) RETURNS int LANGUAGE plrust AS $$ Ok(None) $$;

@@ -3,6 +3,22 @@
 -- Zero configuration (suite not_preloaded): no shared_preload_libraries, no
 -- postgresql.conf entries. scripts/regress.sh also runs every suite with plrust preloaded.
 CREATE EXTENSION plrust;
+-- Helpers for later suites: the object cache's directory (one per cluster and database,
+-- see plrust/src/loader.rs), and what a failure could have left in plrust.work_dir:
+-- files outside the cache, and cached files of no committed artifact.
+CREATE FUNCTION test_object_cache_dir() RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT current_setting('plrust.work_dir') || '/plrust-objects-pg' ||
+       current_setting('server_version_num')::int / 10000 || '-' ||
+       (SELECT system_identifier FROM pg_control_system()) || '-' ||
+       (SELECT oid FROM pg_database WHERE datname = current_database())
+$$;
+CREATE FUNCTION test_work_dir_leftovers(OUT files_outside_cache bigint, OUT cached_without_artifact bigint)
+LANGUAGE sql STABLE AS $$
+  SELECT (SELECT count(*) FROM pg_ls_dir(current_setting('plrust.work_dir')) f
+          WHERE f NOT LIKE 'plrust-objects-pg%'),
+         (SELECT count(*) FROM pg_ls_dir(test_object_cache_dir(), true, false) f
+          WHERE NOT EXISTS (SELECT FROM plrust.artifacts a WHERE f = 'plrust-' || a.key || '.so'))
+$$;
 SELECT lanname, lanpltrusted, lanplcallfoid::regproc, laninline::regproc, lanvalidator::regproc
 FROM pg_language WHERE lanname = 'plrust';
 

@@ -1,11 +1,8 @@
 -- The object cache: a committed artifact is kept as a file under plrust.work_dir, named by
 -- its key, and every later session maps that file instead of reading plrust.artifacts.
 -- Every body here is used by no other suite: identical functions share their artifact.
--- One directory per database of this cluster.
-SELECT current_setting('plrust.work_dir') || '/plrust-objects-pg' ||
-       current_setting('server_version_num')::int / 10000 || '-' ||
-       (SELECT system_identifier FROM pg_control_system()) || '-' ||
-       (SELECT oid FROM pg_database WHERE datname = current_database()) AS cache_dir \gset
+-- One directory per database of this cluster (test_object_cache_dir: language.sql).
+SELECT test_object_cache_dir() AS cache_dir \gset
 -- Whether this session has artifact :key mapped from the cache, and from a private
 -- staging file (deleted at once, so its name ends in "(deleted)").
 SELECT $q$SELECT

@@ -234,15 +234,8 @@ SELECT 1 AS server_unharmed;
 -- None of the refused functions exist, and nothing was built for them.
 RESET ROLE;
 SELECT count(*) AS attack_functions_created FROM pg_proc WHERE proname LIKE 'attack\_%';
-SELECT count(*) AS files_left_in_work_dir FROM pg_ls_dir(current_setting('plrust.work_dir')) f
-WHERE f NOT LIKE 'plrust-objects-pg%';
--- The object cache holds committed artifacts only.
-SELECT count(*) AS cached_without_artifact
-FROM pg_ls_dir(current_setting('plrust.work_dir') || '/plrust-objects-pg' ||
-               current_setting('server_version_num')::int / 10000 || '-' ||
-               (SELECT system_identifier FROM pg_control_system()) || '-' ||
-               (SELECT oid FROM pg_database WHERE datname = current_database()), true, false) f
-WHERE NOT EXISTS (SELECT FROM plrust.artifacts a WHERE f = 'plrust-' || a.key || '.so');
+-- Nothing in plrust.work_dir, and the object cache holds committed artifacts only.
+SELECT * FROM test_work_dir_leftovers();
 
 -- Ordinary code that merely looks like the above is accepted.
 CREATE FUNCTION lookalikes(env text) RETURNS text STRICT LANGUAGE plrust AS $$
