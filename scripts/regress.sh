@@ -15,8 +15,7 @@ TEST_DIR=${PLRUST_TEST_DIR:-/var/tmp/plrust-test}
 TEST_PORT=${PLRUST_TEST_PORT:-28816}
 export PLRUST_BUILD_ID=${PLRUST_BUILD_ID:-$(cat "${PLRUST_HOME:-/opt/plrust}/BUILD_ID")}
 
-(cd plrust && cargo pgrx install --release --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" \
-   --no-default-features --features "pg$PG_MAJOR") >/dev/null
+PG_MAJOR=$PG_MAJOR scripts/install.sh >/dev/null
 
 # The documentation's examples are suites: every ```sql block of docs/<name>.md, in
 # order, in a schema of its own, is suite docs_<name> (dashes as underscores).

@@ -8,7 +8,7 @@
 # architecture's cross gcc, PL/Perl, PL/Python and PL/Lua for the peer benchmark), the pinned Rust toolchain with rust-src, cargo-pgrx 0.18.1,
 # and under $PLRUST_HOME (/opt/plrust, readable by the postgres OS user): a copy of the
 # toolchain, and for x86_64 and aarch64 both the postgrestd sysroot, the target spec and
-# the prebuilt dependency closure. Finally `cargo pgrx install`.
+# the prebuilt dependency closure. Finally `cargo pgrx install` (scripts/install.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,7 +154,6 @@ for a in "${ARCHES[@]}"; do
 done
 
 step "the extension"
-(cd plrust && PLRUST_BUILD_ID="$build_id" cargo pgrx install --release --pg-config "$PG_CONFIG" \
-   --no-default-features --features "pg$PG_MAJOR")
+PLRUST_BUILD_ID="$build_id" PG_CONFIG="$PG_CONFIG" PG_MAJOR="$PG_MAJOR" scripts/install.sh
 
 step "done"
