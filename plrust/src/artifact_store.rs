@@ -1,7 +1,7 @@
 //! Stage 5: built artifact -> a row of `plrust.artifacts`, and back.
 //!
 //! Shared objects live in the database (WAL-logged, transactional, dumped by pg_dump),
-//! keyed by a content hash of everything that affects the build (`pipeline::artifact_key`)
+//! keyed by a content hash of everything the build is made from (`pipeline::artifact_key`)
 //! and the target triple. Identical functions share one row. A rolled-back CREATE
 //! rolls back its row with it.
 //!

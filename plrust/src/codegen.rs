@@ -318,11 +318,40 @@ pub const TARGET_SECTION: &str = ".plrust_target";
 pub const ENTRY_SYMBOL: &str = "plrust_entry";
 pub const INIT_SYMBOL: &str = "plrust_init";
 
+/// The parts of a crate that come from the signature and the target alone: all of
+/// `lib.rs`, and `user.rs` up to the body's text. What an artifact key hashes for the
+/// signature (`pipeline::artifact_key`).
+pub struct Glue {
+    pub lib_rs: String,
+    pub user_prefix: String,
+}
+
+/// Stage 3: the crate for `target_triple`, the glue around the instrumented body.
 pub fn generate(
     signature: &Signature,
     body: &InstrumentedBody,
     target_triple: &'static str,
 ) -> GeneratedCrate {
+    let Glue {
+        lib_rs,
+        user_prefix,
+    } = glue(signature, target_triple);
+    let user_rs = format!("{user_prefix}{}\n}}\n", body.code);
+    GeneratedCrate {
+        target: target_triple,
+        lib_rs,
+        line1_offset: user_prefix.chars().count(),
+        user_rs,
+        user_code: body.original.clone(),
+        shifts: body.shifts.clone(),
+        dependencies: body.dependencies.clone(),
+        externs: Vec::new(),
+        dependency_dirs: Vec::new(),
+    }
+}
+
+/// The glue of `signature`'s crate for `target_triple`. Cheap: no parsing, only `quote`.
+pub fn glue(signature: &Signature, target_triple: &'static str) -> Glue {
     let params = signature
         .args
         .iter()
@@ -339,8 +368,7 @@ pub fn generate(
         + " {";
     // The user's text follows on the same line: keep line numbers, shift only line 1.
     // The function itself starts with an entry probe (interrupts, stack depth).
-    let prefix = format!("{prefix}{PROBE_ENTRY}");
-    let user_rs = format!("{prefix}{}\n}}\n", body.code);
+    let user_prefix = format!("{prefix}{PROBE_ENTRY}");
 
     let ret = if matches!(signature.returns, Returns::Trigger) {
         // The event lives on the entry point's frame; the row the body returns borrows it.
@@ -415,16 +443,9 @@ pub fn generate(
     }
     .to_string();
 
-    GeneratedCrate {
-        target: target_triple,
+    Glue {
         lib_rs,
-        line1_offset: prefix.chars().count(),
-        user_rs,
-        user_code: body.original.clone(),
-        shifts: body.shifts.clone(),
-        dependencies: body.dependencies.clone(),
-        externs: Vec::new(),
-        dependency_dirs: Vec::new(),
+        user_prefix,
     }
 }
 

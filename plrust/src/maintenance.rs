@@ -4,8 +4,8 @@
 //! (`plrust.cleanup_artifacts`). SQL wrappers and grants are in `sql/plrust.sql`.
 //!
 //! Which artifact a function uses is never recorded: it is computed from the function's
-//! catalog row (`pipeline::artifact_key`, about 0.15 ms a function), so it cannot go
-//! stale after ALTER FUNCTION, a restore, or a toolchain upgrade.
+//! catalog row (`pipeline::artifact_key`: its source and the glue of its signature), so
+//! it cannot go stale after ALTER FUNCTION, a restore, or a toolchain upgrade.
 
 use pgrx::prelude::*;
 use pgrx::spi::Spi;

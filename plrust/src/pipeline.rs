@@ -7,13 +7,13 @@ use sha2::{Digest, Sha256};
 
 use crate::artifact_store;
 use crate::body;
-use crate::codegen::{self, GeneratedCrate, Signature};
+use crate::codegen::{self, GeneratedCrate, Glue, Signature};
 use crate::compile;
 use crate::dependencies;
 use crate::error::PlRustError;
 use crate::instrument;
 use crate::loader::Object;
-use crate::pg_proc::{self, ProcDef};
+use crate::pg_proc::{self, ProcDef, SysCatalog};
 use crate::settings;
 use crate::toolchain::{self, Toolchain};
 use crate::trust;
@@ -34,14 +34,15 @@ pub fn validate(fn_oid: pgrx::pg_sys::Oid) -> Result<(), PlRustError> {
 /// `plrust.compilation_targets` adds, unless they are already stored; true if any was
 /// built now. What CREATE does, and `plrust.compile` / `plrust.recompile_all`.
 pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> {
-    let checked = check(&ProcDef::load(fn_oid)?)?;
+    let def = ProcDef::load(fn_oid)?;
+    let checked = check(&def)?;
     let mut built_any = false;
     for target in settings::compilation_targets()? {
         let mut krate = checked.generate(target);
         // Checked at every CREATE, even when the artifact exists: a crate taken off the
         // allow-list cannot come back by re-creating an identical function.
         resolve_dependencies(&mut krate)?;
-        let key = artifact_key(&krate);
+        let key = artifact_key(&checked.signature, &def.source, target);
         if artifact_store::hold(&key, target) {
             continue;
         }
@@ -53,9 +54,8 @@ pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> 
 }
 
 /// A function's body through stages 1-2 (parsed, trust-checked, instrumented) with its
-/// signature: everything but the target. Cheap (no IO), and what artifact keys are
-/// computed from, so a call can find its artifact without the toolchain or the
-/// allow-list, and any machine can compute any target's key.
+/// signature: everything but the target. No IO, so any machine can generate any
+/// target's crate.
 pub struct Checked {
     signature: Signature,
     body: instrument::InstrumentedBody,
@@ -99,17 +99,20 @@ pub fn resolve_dependencies(krate: &mut GeneratedCrate) -> Result<(), PlRustErro
     Ok(())
 }
 
-/// The object to load for a call or a DO block (generated for this server's target):
-/// stored (built at CREATE, by an identical function or block, or restored), or built now
-/// and stored for the next time, unless this transaction cannot write (a read-only
-/// transaction, a parallel worker, a standby): then only this backend has it. The row
+/// The object with artifact `key` of function (or DO block) `def`, for this server's
+/// target: stored (built at CREATE, by an identical function or block, or restored), or
+/// built now and stored for the next time, unless this transaction cannot write (a
+/// read-only transaction, a parallel worker, a standby): then only this backend has it.
+/// Only a build runs the body's stages (parse, trust check, instrument): a stored object
+/// was built from the same source by the same stages (they are part of the key). The row
 /// goes with the transaction: a DO block that fails leaves no artifact behind (this
 /// backend keeps it loaded, see `cache`). Only a stored object another transaction
 /// committed may enter the object cache (see `loader`).
-pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Object, PlRustError> {
-    if let Some(object) = artifact_store::fetch(key, krate.target) {
+pub fn object_for(def: &ProcDef, key: &str) -> Result<Object, PlRustError> {
+    if let Some(object) = artifact_store::fetch(key, toolchain::HOST_TARGET) {
         return Ok(object);
     }
+    let mut krate = generate(def, toolchain::HOST_TARGET)?;
     resolve_dependencies(&mut krate)?;
     let toolchain = Toolchain::for_target(krate.target)?;
     let built = compile::build(krate, toolchain)?;
@@ -128,25 +131,26 @@ pub fn object_for(mut krate: GeneratedCrate, key: &str) -> Result<Object, PlRust
     })
 }
 
-/// The artifact key of function `fn_oid` for each of `targets`, as it is now: stages 0-3
-/// and the hash (the body is checked once). What a call looks up (for this server's
-/// target), and what `plrust.artifact_key`, `plrust.functions` and the cleanup's live set
-/// are made of.
+/// The artifact key of function `fn_oid` for each of `targets`, as it is now: its
+/// catalog row, its signature and the hash (the body is not parsed). What a call looks up
+/// (for this server's target), and what `plrust.artifact_key`, `plrust.functions` and the
+/// cleanup's live set are made of.
 pub fn function_keys(
     fn_oid: pgrx::pg_sys::Oid,
     targets: &[&'static str],
 ) -> Result<Vec<String>, PlRustError> {
-    let checked = check(&ProcDef::load(fn_oid)?)?;
+    let def = ProcDef::load(fn_oid)?;
+    let signature = Signature::new(&def, &SysCatalog)?;
     Ok(targets
         .iter()
-        .map(|&target| artifact_key(&checked.generate(target)))
+        .map(|&target| artifact_key(&signature, &def.source, target))
         .collect())
 }
 
 /// The keys of the artifacts the functions of this database use, for every target
 /// PL/Rust has (whether or not this session's `plrust.compilation_targets` names it):
-/// the live set that `plrust.cleanup_artifacts` keeps. A function whose body no longer
-/// generates (created with `check_function_bodies = off`, never valid) has none.
+/// the live set that `plrust.cleanup_artifacts` keeps. A function whose signature no
+/// longer maps (a type it names was changed) has none.
 pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
     let targets = toolchain::TARGETS.map(|(_, target)| target);
     functions
@@ -156,29 +160,41 @@ pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
         .collect()
 }
 
-/// The content hash a function's shared object is stored under: the exact sources that
-/// are compiled (which embody the body, the signature and PL/Rust's code generation)
-/// and the exact toolchain, postgrestd and closure (`BUILD_ID`) they are compiled with,
-/// for the target they are compiled for.
-/// Identical functions share one artifact; any change makes a new one.
-pub fn artifact_key(krate: &GeneratedCrate) -> String {
+/// The fingerprint of the code that turns a body's source into `user.rs` (`build.rs`).
+const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
+
+/// The content hash a function's shared object is stored under, computed from what the
+/// object is built from: the body's source, the glue generated from its signature, the
+/// code of the stages that turn the source into `user.rs` ([`BODY_STAGES`]) and the
+/// exact toolchain, postgrestd and closure (`BUILD_ID`), for the target. Identical
+/// functions share one artifact; any change to what is compiled makes a new one.
+///
+/// Not a hash of the generated crate: computing that would parse, check and instrument
+/// the body at every session's first call of every function (with syn's code paged in,
+/// about 0.4 ms in a new backend). The glue is cheap to generate, and hashing it rather
+/// than the signature keeps what the tests rely on: a signature that generates the same
+/// glue (an enum type dropped and made again, with a new oid) keeps its artifact.
+/// Invariant: whatever changes how a source becomes `user.rs` is in [`BODY_STAGES`].
+pub fn artifact_key(signature: &Signature, source: &str, target: &'static str) -> String {
+    key_of(&codegen::glue(signature, target), source, target)
+}
+
+fn key_of(glue: &Glue, source: &str, target: &str) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
         h.update(name.as_bytes());
         h.update((value.len() as u64).to_le_bytes());
         h.update(value);
     };
-    field("format", b"plrust-artifact-1");
+    field("format", b"plrust-artifact-2");
     field("build_id", toolchain::BUILD_ID.as_bytes());
-    field("target", krate.target.as_bytes());
-    field("lib.rs", krate.lib_rs.as_bytes());
-    field("user.rs", krate.user_rs.as_bytes());
-    // The dependencies as the body states them (resolved against the allow-list at
-    // CREATE): the key must be computable at a call without the allow-list.
-    field(
-        "dependencies",
-        krate.dependencies.as_deref().unwrap_or("").as_bytes(),
-    );
+    field("body_stages", BODY_STAGES.as_bytes());
+    field("target", target.as_bytes());
+    field("lib.rs", glue.lib_rs.as_bytes());
+    field("user.rs prefix", glue.user_prefix.as_bytes());
+    // The body as written, its `[dependencies]` section included (resolved against the
+    // allow-list at CREATE): the key must be computable at a call without the allow-list.
+    field("source", source.as_bytes());
     let digest = h.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -186,33 +202,36 @@ pub fn artifact_key(krate: &GeneratedCrate) -> String {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-    use crate::codegen::GeneratedCrate;
 
-    fn krate(lib: &str, user: &str) -> GeneratedCrate {
-        GeneratedCrate {
-            target: "x86_64-postgres-linux-gnu",
-            dependencies: None,
-            shifts: Vec::new(),
-            externs: Vec::new(),
-            dependency_dirs: Vec::new(),
+    fn key(lib: &str, prefix: &str, source: &str, target: &str) -> String {
+        let glue = Glue {
             lib_rs: lib.into(),
-            user_rs: user.into(),
-            line1_offset: 0,
-            user_code: String::new(),
-        }
+            user_prefix: prefix.into(),
+        };
+        key_of(&glue, source, target)
     }
 
     #[test]
-    fn key_is_a_sha256_of_what_is_compiled() {
-        let a = artifact_key(&krate("lib", "user"));
+    fn key_is_a_sha256_of_what_is_built_from() {
+        let t = "x86_64-postgres-linux-gnu";
+        let a = key("lib", "fn f() {", "Ok(None)", t);
         assert_eq!(a.len(), 64);
-        assert_eq!(a, artifact_key(&krate("lib", "user")));
-        assert_ne!(a, artifact_key(&krate("lib", "user ")));
-        assert_ne!(a, artifact_key(&krate("lib ", "user")));
-        // Field boundaries count: moving text between the files changes the key.
+        assert_eq!(a, key("lib", "fn f() {", "Ok(None)", t));
+        assert_ne!(a, key("lib", "fn f() {", "Ok(None) ", t));
+        assert_ne!(a, key("lib ", "fn f() {", "Ok(None)", t));
+        assert_ne!(a, key("lib", "fn g() {", "Ok(None)", t));
         assert_ne!(
-            artifact_key(&krate("ab", "c")),
-            artifact_key(&krate("a", "bc"))
+            a,
+            key("lib", "fn f() {", "Ok(None)", "aarch64-postgres-linux-gnu")
         );
+        // Field boundaries count: moving text between the fields changes the key.
+        assert_ne!(key("ab", "c", "d", t), key("a", "bc", "d", t));
+        assert_ne!(key("a", "bc", "d", t), key("a", "b", "cd", t));
+    }
+
+    #[test]
+    fn body_stages_fingerprint_is_a_sha256() {
+        assert_eq!(BODY_STAGES.len(), 64);
+        assert!(BODY_STAGES.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }
