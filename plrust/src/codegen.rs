@@ -572,6 +572,25 @@ mod unit_tests {
         generate(&Signature::new(d, &Builtin).unwrap(), &body, "t")
     }
 
+    /// The artifact key hashes the glue and the source instead of the generated crate,
+    /// so the crate must be exactly the glue around the instrumented source.
+    #[test]
+    fn a_crate_is_its_glue_around_the_body() {
+        let d = def(&[("x", pg_sys::INT4OID)], pg_sys::INT4OID, true);
+        let signature = Signature::new(&d, &Builtin).unwrap();
+        let body = instrument(check(parse("let y = x; Ok(y)").unwrap()).unwrap()).unwrap();
+        let krate = generate(&signature, &body, "t");
+        let glue = glue(&signature, "t");
+        assert_eq!(krate.lib_rs, glue.lib_rs);
+        assert_eq!(
+            krate.user_rs,
+            format!("{}{}\n}}\n", glue.user_prefix, body.code)
+        );
+        assert_eq!(krate.line1_offset, glue.user_prefix.chars().count());
+        // The target is in the glue (a section naming it), so each target has its key.
+        assert_ne!(glue.lib_rs, super::glue(&signature, "u").lib_rs);
+    }
+
     #[test]
     fn setof_is_a_set_of_iterator_of_the_element() {
         let mut d = def(&[], pg_sys::TEXTARRAYOID, true);
