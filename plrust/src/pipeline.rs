@@ -170,8 +170,9 @@ const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
 /// functions share one artifact; any change to what is compiled makes a new one.
 ///
 /// Not a hash of the generated crate: computing that would parse, check and instrument
-/// the body at every session's first call of every function (with syn's code paged in,
-/// about 0.4 ms in a new backend). The glue is cheap to generate, and hashing it rather
+/// the body at every session's first call of every function, paging in syn (the first
+/// call after `LOAD 'plrust'` went from 0.78 to 0.70 ms without it, docs/benchmarks.md).
+/// The glue is cheap to generate (`quote`, no parsing), and hashing it rather
 /// than the signature keeps what the tests rely on: a signature that generates the same
 /// glue (an enum type dropped and made again, with a new oid) keeps its artifact.
 /// Invariant: whatever changes how a source becomes `user.rs` is in [`BODY_STAGES`].
