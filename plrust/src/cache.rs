@@ -30,11 +30,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use pgrx::pg_sys;
 
-use crate::codegen::Signature;
 use crate::error::PlRustError;
 use crate::loader::{self, EntryPoint, LoadedLibrary};
 use crate::overflow;
-use crate::pg_proc::{self, ProcDef, SysCatalog};
+use crate::pg_proc::{self, ProcDef};
 use crate::pipeline;
 use crate::toolchain;
 
@@ -176,8 +175,7 @@ fn resolve(entry: &'static FnEntry) -> Result<EntryPoint, PlRustError> {
         let generation = entry.generation.get();
         let def = ProcDef::load(entry.fn_oid)?;
         entry.read_only.set(def.read_only);
-        let signature = Signature::new(&def, &SysCatalog)?;
-        let key = pipeline::artifact_key(&signature, &def.source, toolchain::HOST_TARGET);
+        let key = pipeline::key(&def, toolchain::HOST_TARGET)?;
         let library = library(key, |key| {
             pipeline::object_for(&def, key).map_err(|e| match e {
                 // No artifact and no toolchain (a standby, typically): say what to do.
@@ -305,8 +303,7 @@ pub fn loaded_libraries() -> Vec<(String, i32)> {
 pub fn load_do_block(source: String) -> Result<EntryPoint, PlRustError> {
     transaction_epoch();
     let def = ProcDef::do_block(source);
-    let signature = Signature::new(&def, &SysCatalog)?;
-    let key = pipeline::artifact_key(&signature, &def.source, toolchain::HOST_TARGET);
+    let key = pipeline::key(&def, toolchain::HOST_TARGET)?;
     let library = library(key, |key| pipeline::object_for(&def, key))?;
     // Unloaded in a later transaction, unless an identical block runs again; until then
     // LIBRARIES keeps it mapped.

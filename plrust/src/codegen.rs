@@ -332,10 +332,19 @@ pub fn generate(
     body: &InstrumentedBody,
     target_triple: &'static str,
 ) -> GeneratedCrate {
+    assemble(glue(signature, target_triple), body, target_triple)
+}
+
+/// The crate made of `glue` (generated for `target_triple`) around the instrumented body.
+pub fn assemble(
+    glue: Glue,
+    body: &InstrumentedBody,
+    target_triple: &'static str,
+) -> GeneratedCrate {
     let Glue {
         lib_rs,
         user_prefix,
-    } = glue(signature, target_triple);
+    } = glue;
     let user_rs = format!("{user_prefix}{}\n}}\n", body.code);
     GeneratedCrate {
         target: target_triple,

@@ -2,7 +2,8 @@
 //!
 //! Committed artifacts are also kept as files in the *object cache*, a private directory
 //! under `plrust.work_dir` per database, shared by its backends (and a physical
-//! standby's, if it names the same directory): one file per artifact key, named by it. A backend whose function's file is there `dlopen`s it directly, without
+//! standby's, if it names the same directory): one file per artifact key, named by it.
+//! A backend whose function's file is there `dlopen`s it directly, without
 //! reading `plrust.artifacts`, decompressing or writing anything, and backends that run
 //! the same function share its pages. The file is written once, at the first load after
 //! the artifact's row committed (write to a temporary name, then `rename`: no backend

@@ -38,11 +38,12 @@ pub fn compile_function(fn_oid: pgrx::pg_sys::Oid) -> Result<bool, PlRustError> 
     let checked = check(&def)?;
     let mut built_any = false;
     for target in settings::compilation_targets()? {
-        let mut krate = checked.generate(target);
+        let glue = codegen::glue(&checked.signature, target);
+        let key = artifact_key(&glue, &def.source, target);
+        let mut krate = codegen::assemble(glue, &checked.body, target);
         // Checked at every CREATE, even when the artifact exists: a crate taken off the
         // allow-list cannot come back by re-creating an identical function.
         resolve_dependencies(&mut krate)?;
-        let key = artifact_key(&checked.signature, &def.source, target);
         if artifact_store::hold(&key, target) {
             continue;
         }
@@ -131,20 +132,26 @@ pub fn object_for(def: &ProcDef, key: &str) -> Result<Object, PlRustError> {
     })
 }
 
-/// The artifact key of function `fn_oid` for each of `targets`, as it is now: its
-/// catalog row, its signature and the hash (the body is not parsed). What a call looks up
-/// (for this server's target), and what `plrust.artifact_key`, `plrust.functions` and the
-/// cleanup's live set are made of.
+/// The artifact key of function `fn_oid` for each of `targets`, as it is now. What
+/// `plrust.artifact_key`, `plrust.functions` and the cleanup's live set are made of.
 pub fn function_keys(
     fn_oid: pgrx::pg_sys::Oid,
     targets: &[&'static str],
 ) -> Result<Vec<String>, PlRustError> {
     let def = ProcDef::load(fn_oid)?;
-    let signature = Signature::new(&def, &SysCatalog)?;
-    Ok(targets
-        .iter()
-        .map(|&target| artifact_key(&signature, &def.source, target))
-        .collect())
+    targets.iter().map(|&target| key(&def, target)).collect()
+}
+
+/// The artifact key of function (or DO block) `def` for `target`: from its catalog row
+/// and its signature, the body not parsed. What a call or a DO block looks up (for
+/// `toolchain::HOST_TARGET`).
+pub fn key(def: &ProcDef, target: &'static str) -> Result<String, PlRustError> {
+    let signature = Signature::new(def, &SysCatalog)?;
+    Ok(artifact_key(
+        &codegen::glue(&signature, target),
+        &def.source,
+        target,
+    ))
 }
 
 /// The keys of the artifacts the functions of this database use, for every target
@@ -164,10 +171,11 @@ pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
 const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
 
 /// The content hash a function's shared object is stored under, computed from what the
-/// object is built from: the body's source, the glue generated from its signature, the
-/// code of the stages that turn the source into `user.rs` ([`BODY_STAGES`]) and the
-/// exact toolchain, postgrestd and closure (`BUILD_ID`), for the target. Identical
-/// functions share one artifact; any change to what is compiled makes a new one.
+/// object is built from: the body's source, the glue generated from its signature for
+/// `target`, the code of the stages that turn the source into `user.rs`
+/// ([`BODY_STAGES`]) and the exact toolchain, postgrestd and closure (`BUILD_ID`), for
+/// the target. Identical functions share one artifact; any change to what is compiled
+/// makes a new one.
 ///
 /// Not a hash of the generated crate: computing that would parse, check and instrument
 /// the body at every session's first call of every function, paging in syn (the first
@@ -176,11 +184,7 @@ const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
 /// than the signature keeps what the tests rely on: a signature that generates the same
 /// glue (an enum type dropped and made again, with a new oid) keeps its artifact.
 /// Invariant: whatever changes how a source becomes `user.rs` is in [`BODY_STAGES`].
-pub fn artifact_key(signature: &Signature, source: &str, target: &'static str) -> String {
-    key_of(&codegen::glue(signature, target), source, target)
-}
-
-fn key_of(glue: &Glue, source: &str, target: &str) -> String {
+pub fn artifact_key(glue: &Glue, source: &str, target: &str) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
         h.update(name.as_bytes());
@@ -209,7 +213,7 @@ mod unit_tests {
             lib_rs: lib.into(),
             user_prefix: prefix.into(),
         };
-        key_of(&glue, source, target)
+        artifact_key(&glue, source, target)
     }
 
     #[test]
