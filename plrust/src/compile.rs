@@ -115,6 +115,13 @@ pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString
     push(&format!("linker={}", toolchain.linker.display()));
     push(&"-C");
     push(&format!("link-arg=-B{}/", toolchain.linker_dir.display()));
+    // mold folds identical functions (each crate of the closure has its own copy of
+    // pgrx's inlined FFI wrappers), which Rust allows (its functions are `unnamed_addr`):
+    // add_one 165 -> 162 KiB, at no cost in build time. (Packed relative relocations,
+    // `-z pack-relative-relocs`, would save 7 KiB more, but mold 1.10 omits the
+    // GLIBC_ABI_DT_RELR version glibc requires of them: dlopen refuses the library.)
+    push(&"-C");
+    push(&"link-arg=-Wl,--icf=all");
     for a in [
         "-C",
         "opt-level=2",

@@ -167,7 +167,8 @@ pub fn live_keys(functions: &[pgrx::pg_sys::Oid]) -> Vec<String> {
         .collect()
 }
 
-/// The fingerprint of the code that turns a body's source into `user.rs` (`build.rs`).
+/// The fingerprint of the code that turns a body's source into `user.rs`, and of the
+/// flags rustc builds it with (`build.rs`).
 const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
 
 /// The content hash a function's shared object is stored under, computed from what the
@@ -183,7 +184,8 @@ const BODY_STAGES: &str = env!("PLRUST_BODY_STAGES");
 /// The glue is cheap to generate (`quote`, no parsing), and hashing it rather
 /// than the signature keeps what the tests rely on: a signature that generates the same
 /// glue (an enum type dropped and made again, with a new oid) keeps its artifact.
-/// Invariant: whatever changes how a source becomes `user.rs` is in [`BODY_STAGES`].
+/// Invariant: whatever changes how a source becomes `user.rs`, or how rustc builds the
+/// crate, is in [`BODY_STAGES`].
 pub fn artifact_key(glue: &Glue, source: &str, target: &str) -> String {
     let mut h = Sha256::new();
     let mut field = |name: &str, value: &[u8]| {
