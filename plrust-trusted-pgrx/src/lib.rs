@@ -667,7 +667,11 @@ pub mod __glue {
             // it ends the session anyway.
             return;
         }
-        pgrx::check_for_interrupts!();
+        if interrupt_pending() {
+            // SAFETY: PostgreSQL's CHECK_FOR_INTERRUPTS(), on the backend's main thread;
+            // its ERROR (cancel, timeout, terminate) becomes a Rust panic at the boundary.
+            guarded(&mut || unsafe { raw::ProcessInterrupts() });
+        }
     }
 
     /// Where postgrestd's `std::thread::sleep` (and `sleep_until`, `park_timeout`, timed
@@ -692,18 +696,51 @@ pub mod __glue {
                 return;
             }
             let ms = remaining.as_millis().clamp(1, 1000) as std::ffi::c_long;
-            // SAFETY: the backend's own latch, on its main thread; neither raises.
-            unsafe {
-                pg_sys::WaitLatch(
+            // SAFETY: the backend's own latch, on its main thread. WaitLatch raises only if
+            // the kernel's wait fails, through the guard.
+            guarded(&mut || unsafe {
+                raw::WaitLatch(
                     pg_sys::MyLatch,
                     (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH)
                         as i32,
                     ms,
                     pg_sys::PG_WAIT_EXTENSION,
                 );
-                pg_sys::ResetLatch(pg_sys::MyLatch);
-            }
+                raw::ResetLatch(pg_sys::MyLatch);
+            });
         }
+    }
+
+    /// PostgreSQL functions the runtime calls through [`guarded`] rather than through
+    /// pgrx's wrappers: each wrapper call site inlines pgrx's whole error path (the
+    /// `sigsetjmp`, copying the ErrorData, the panic), about 1.5 KiB of every function
+    /// library per call site.
+    mod raw {
+        unsafe extern "C-unwind" {
+            pub fn check_stack_depth();
+            pub fn ProcessInterrupts();
+        }
+
+        #[cfg(target_family = "postgres")]
+        unsafe extern "C-unwind" {
+            pub fn WaitLatch(
+                latch: *mut pgrx::pg_sys::Latch,
+                events: std::ffi::c_int,
+                timeout: std::ffi::c_long,
+                info: u32,
+            ) -> std::ffi::c_int;
+            pub fn ResetLatch(latch: *mut pgrx::pg_sys::Latch);
+        }
+    }
+
+    /// Run `f`, which calls PostgreSQL, with pgrx's boundary around it: an ERROR raised
+    /// inside becomes a Rust panic here. One instance for every runtime call (`dyn`),
+    /// so the boundary's code is in each library once.
+    #[inline(never)]
+    fn guarded(f: &mut dyn FnMut()) {
+        // SAFETY: the frames an ERROR's longjmp skips are `f`'s, which call PostgreSQL
+        // and hold nothing with a destructor (the caller's contract for `f`).
+        unsafe { pg_sys::ffi::pg_guard_ffi_boundary(f) }
     }
 
     /// `InterruptPending`: a sig_atomic_t set by the backend's signal handlers.
@@ -717,8 +754,8 @@ pub mod __glue {
     #[inline(never)]
     fn too_deep() {
         // SAFETY: raises the backend's own "stack depth limit exceeded" ERROR, which
-        // pgrx's boundary turns into a Rust panic.
-        unsafe { pg_sys::check_stack_depth() };
+        // the boundary turns into a Rust panic.
+        guarded(&mut || unsafe { raw::check_stack_depth() });
     }
 
     /// The first ERROR PostgreSQL raised during the current call, kept so that every later

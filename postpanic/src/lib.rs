@@ -211,13 +211,24 @@ pub unsafe extern "C" fn postgrestd_abort() -> ! {
 
     use pgrx::{pg_sys, PgLogLevel};
 
+    unsafe extern "C" {
+        // Called directly, not through pgrx's guard: an ERROR raised by an exit callback
+        // is PostgreSQL's to handle (with no recovery point, or once exiting, it is
+        // FATAL), where the guard would turn it into a panic inside this `extern "C"`
+        // function. The guard's error path is also 6 KiB of every function library.
+        fn proc_exit(code: std::ffi::c_int) -> !;
+    }
+
     // An abort in a Rust thread-local destructor run by exit(), say: end it there.
     exit_if_exiting();
     static ENTERED: AtomicBool = AtomicBool::new(false);
     if ENTERED.swap(true, Ordering::Relaxed) {
         // An abort while reporting the first one: run the exit callbacks without a message.
         // SAFETY: ends the process through PostgreSQL's orderly exit.
-        unsafe { pg_sys::proc_exit(1) }
+        unsafe {
+            pg_sys::PG_exception_stack = std::ptr::null_mut();
+            proc_exit(1)
+        }
     }
     // SAFETY: the backend's error-recovery point. Without one, an ERROR raised while this
     // report is made (in errstart, or palloc) is promoted to FATAL instead of jumping
@@ -250,7 +261,7 @@ pub unsafe extern "C" fn postgrestd_abort() -> ! {
     // calls proc_exit(1).
     report.report(PgLogLevel::FATAL);
     // SAFETY: not reached; if it were, ending the process is all that is left.
-    unsafe { pg_sys::proc_exit(1) }
+    unsafe { proc_exit(1) }
 }
 
 #[cfg(test)]
