@@ -670,7 +670,7 @@ pub mod __glue {
         if interrupt_pending() {
             // SAFETY: PostgreSQL's CHECK_FOR_INTERRUPTS(), on the backend's main thread;
             // its ERROR (cancel, timeout, terminate) becomes a Rust panic at the boundary.
-            guarded(&mut || unsafe { raw::ProcessInterrupts() });
+            unsafe { guarded(&mut || raw::ProcessInterrupts()) };
         }
     }
 
@@ -696,18 +696,20 @@ pub mod __glue {
                 return;
             }
             let ms = remaining.as_millis().clamp(1, 1000) as std::ffi::c_long;
-            // SAFETY: the backend's own latch, on its main thread. WaitLatch raises only if
-            // the kernel's wait fails, through the guard.
-            guarded(&mut || unsafe {
-                raw::WaitLatch(
-                    pg_sys::MyLatch,
-                    (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH)
-                        as i32,
-                    ms,
-                    pg_sys::PG_WAIT_EXTENSION,
-                );
-                raw::ResetLatch(pg_sys::MyLatch);
-            });
+            // SAFETY: the backend's own latch, on its main thread. WaitLatch raises only
+            // if the wait itself fails; the guard makes that a panic.
+            unsafe {
+                guarded(&mut || {
+                    raw::WaitLatch(
+                        pg_sys::MyLatch,
+                        (pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_EXIT_ON_PM_DEATH)
+                            as i32,
+                        ms,
+                        pg_sys::PG_WAIT_EXTENSION,
+                    );
+                    raw::ResetLatch(pg_sys::MyLatch);
+                })
+            };
         }
     }
 
@@ -736,10 +738,13 @@ pub mod __glue {
     /// Run `f`, which calls PostgreSQL, with pgrx's boundary around it: an ERROR raised
     /// inside becomes a Rust panic here. One instance for every runtime call (`dyn`),
     /// so the boundary's code is in each library once.
+    ///
+    /// # Safety
+    /// On the backend's main thread; `f` owns nothing with a destructor while it is in
+    /// PostgreSQL (an ERROR's longjmp skips its frames).
     #[inline(never)]
-    fn guarded(f: &mut dyn FnMut()) {
-        // SAFETY: the frames an ERROR's longjmp skips are `f`'s, which call PostgreSQL
-        // and hold nothing with a destructor (the caller's contract for `f`).
+    unsafe fn guarded(f: &mut dyn FnMut()) {
+        // SAFETY: the caller's contract.
         unsafe { pg_sys::ffi::pg_guard_ffi_boundary(f) }
     }
 
@@ -755,7 +760,7 @@ pub mod __glue {
     fn too_deep() {
         // SAFETY: raises the backend's own "stack depth limit exceeded" ERROR, which
         // the boundary turns into a Rust panic.
-        guarded(&mut || unsafe { raw::check_stack_depth() });
+        unsafe { guarded(&mut || raw::check_stack_depth()) };
     }
 
     /// The first ERROR PostgreSQL raised during the current call, kept so that every later
