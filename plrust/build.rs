@@ -6,8 +6,8 @@
 //! changing it must change the keys. That code is the modules listed here (stages 1-3:
 //! parse, trust check, instrument, and the assembly of `user.rs`), rustc's and the
 //! linker's flags (`compile.rs`, stage 4), and the exact versions of the crates they
-//! print tokens with (`Cargo.lock`). The glue generated from the
-//! signature is hashed as generated, so `types.rs` and `pg_proc.rs` are not listed.
+//! print tokens with (`Cargo.lock`). The glue generated from the signature is hashed as
+//! generated, so `types.rs` and `pg_proc.rs` are not listed.
 
 use std::fmt::Write as _;
 
