@@ -10,7 +10,8 @@
 #      PL/Rust's again with plrust in shared_preload_libraries
 #   3. per-call overhead (add_one over 2,000,000 rows) and the compute kernels: the
 #      median of REPS interleaved runs, ratios to native; every run's answer is compared
-#      across languages, and any difference fails the benchmark
+#      across languages, and any difference fails the benchmark; all in one process
+#  3b. the vowels kernel in a parallel plan, PL/Rust against native, both PARALLEL SAFE
 #   4. a small function's shared object; a backend's memory after calling 100 functions
 #   5. the cost of the cancellation probes (scripts/bench-probes.sh, its own cluster)
 # PL/Rust bodies carry a per-run marker, so no artifact of an earlier run is reused.
@@ -162,8 +163,13 @@ echo "$row"
 q -c "ALTER SYSTEM RESET shared_preload_libraries"; restart
 
 # 3. Per-call overhead and compute: every kernel in every language, runs interleaved.
+# Every language runs in one process (no parallel workers): native's functions are
+# PARALLEL SAFE and cost 1, so the planner gives its table scans a worker and none of the
+# others', and the ratio would measure the second core, not the code. Section 3b shows
+# PL/Rust and native in the same parallel plan.
 langs_sql=$(printf "'%s', " "${LANGS[@]}" | sed 's/, $//')
 q <<SQL
+SET max_parallel_workers_per_gather = 0;
 CREATE TABLE bench_results (w int, workload text, lang text, rep int, ms float8, answer text);
 DO \$\$
 DECLARE
@@ -232,6 +238,47 @@ WITH o AS (
 SELECT '| overhead | ' || string_agg(to_char(o.ns, 'FM99990.0') || ' (' || to_char(o.ns / n.ns, 'FM99990.00') || 'x)',
          ' | ' ORDER BY array_position($order, o.lang)) || ' |'
   FROM o, o n WHERE n.lang = 'native';
+SQL
+
+# 3b. A parallel plan: the vowels kernel declared as native declares it (IMMUTABLE STRICT
+# PARALLEL SAFE), so its scan is split between the leader and a worker, which loads
+# plrust and the function's library for itself. EXPLAIN ANALYZE (TIMING OFF) gives the
+# execution time and the workers launched; a run without a worker fails the benchmark.
+q <<'SQL'
+CREATE FUNCTION vowels_plrust_parallel(t text) RETURNS int STRICT IMMUTABLE PARALLEL SAFE
+  LANGUAGE plrust AS $$ Ok(Some(t.bytes().filter(|b| b"aeiouAEIOU".contains(b)).count() as i32)) $$;
+SQL
+q <<SQL
+CREATE TABLE bench_parallel (lang text, rep int, ms float8, workers int);
+DO \$\$
+DECLARE plan jsonb; l text;
+BEGIN
+  FOR r IN 0..$REPS LOOP
+    FOREACH l IN ARRAY ARRAY['native', 'plrust_parallel'] LOOP
+      EXECUTE format('EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT sum(vowels_%s(t)) FROM bench_texts', l)
+        INTO plan;
+      -- Run 0 warms up (the leader's first call loads the library).
+      CONTINUE WHEN r = 0;
+      INSERT INTO bench_parallel VALUES (l, r, (plan->0->>'Execution Time')::float8,
+        coalesce(jsonb_path_query_first(plan, 'strict $.**."Workers Launched"')::int, 0));
+    END LOOP;
+  END LOOP;
+END \$\$;
+SQL
+if [ "$(q -c "SELECT count(*) FROM bench_parallel WHERE workers = 0")" != 0 ] ||
+   [ "$(q -c "SELECT count(DISTINCT s) FROM (SELECT sum(vowels_native(t)) s FROM bench_texts
+          UNION ALL SELECT sum(vowels_plrust_parallel(t)) FROM bench_texts) a")" != 1 ]; then
+  echo "bench: the parallel runs launched no worker, or native and PL/Rust disagree" >&2; exit 1
+fi
+echo
+echo "### Vowels in 200,000 texts in a parallel plan (leader and 1 worker; median of $REPS runs, ms)"
+echo
+header "" native PL/Rust
+q <<SQL
+WITH m AS (SELECT lang, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM bench_parallel GROUP BY lang)
+SELECT format('| parallel seq scan | %s | %s (%sx) |', to_char(n.ms, 'FM99990.0'), to_char(p.ms, 'FM99990.0'),
+              to_char(p.ms / n.ms, 'FM990.00'))
+  FROM m n, m p WHERE n.lang = 'native' AND p.lang = 'plrust_parallel';
 SQL
 
 # 4. Size, and a backend's memory after calling MEM_FUNCTIONS functions of a language

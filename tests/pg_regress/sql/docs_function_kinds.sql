@@ -86,3 +86,7 @@ CREATE FUNCTION adopt(name text, legs int) RETURNS int8 STRICT LANGUAGE plrust A
     })
 $$;
 SELECT adopt('Rex', 4);   -- 14 legs in all
+CREATE FUNCTION vowels(t text) RETURNS int STRICT IMMUTABLE PARALLEL SAFE LANGUAGE plrust AS $$
+    Ok(Some(t.bytes().filter(|b| b"aeiouAEIOU".contains(b)).count() as i32))
+$$;
+SELECT sum(vowels(name)) FROM pets;   -- 7
