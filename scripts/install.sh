@@ -19,5 +19,12 @@ cd "$(dirname "$0")/../plrust"
 PG_MAJOR=${PG_MAJOR:-15}
 export PLRUST_BUILD_ID=${PLRUST_BUILD_ID:-$(cat "${PLRUST_HOME:-/opt/plrust}/BUILD_ID")}
 export CARGO_PGRX_DISABLE_GC_SECTIONS_WORKAROUND=1
-exec cargo pgrx install --release --pg-config "${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}" \
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+cargo pgrx install --release --pg-config "$PG_CONFIG" \
   --no-default-features --features "pg$PG_MAJOR"
+# The runtime every function library links (std and the trusted API), installed beside
+# plrust.so: a server runs its functions with it even where the toolchain is not (a
+# standby). This machine's architecture's, from the closure setup built.
+arch=$(uname -m | sed 's/^arm64$/aarch64/')
+install -m 755 "${PLRUST_HOME:-/opt/plrust}/closure/$arch-postgres-linux-gnu/runtime/libplrust_runtime.so" \
+  "$("$PG_CONFIG" --pkglibdir)/plrust_runtime.so"

@@ -999,7 +999,7 @@ pub mod __glue {
         sticky::raised()
     }
 
-    pub(crate) use call::{call_is_read_only, call_trigger_data};
+    pub(crate) use call::{call_function_oid, call_is_read_only, call_trigger_data};
 
     /// The call running in this library, for what SPI needs of it.
     mod call {
@@ -1055,6 +1055,19 @@ pub mod __glue {
         #[cfg(not(target_family = "postgres"))]
         pub fn call_is_read_only() -> bool {
             false
+        }
+
+        /// The OID of the function the current call runs (`InvalidOid` outside a call, or
+        /// for a DO block).
+        pub fn call_function_oid() -> pg_sys::Oid {
+            let fcinfo = CALL.load(Ordering::Relaxed);
+            // SAFETY: as above; flinfo is the call's, set by the function manager.
+            unsafe {
+                if fcinfo.is_null() || (*fcinfo).flinfo.is_null() {
+                    return pg_sys::InvalidOid;
+                }
+                (*(*fcinfo).flinfo).fn_oid
+            }
         }
 
         /// The current call's trigger data when it is a trigger call.

@@ -425,11 +425,8 @@ pub fn glue(signature: &Signature, target_triple: &'static str) -> Glue {
         #[link_section = #section]
         pub static PLRUST_TARGET: [u8; #triple_len] = *#triple;
 
-        // Rust's heap is PostgreSQL memory: the backend's "PL/Rust" context, under
-        // plrust.max_memory.
-        #[cfg(target_family = "postgres")]
-        #[global_allocator]
-        static PLRUST_ALLOCATOR: ::pgrx::__glue::PallocAllocator = ::pgrx::__glue::PallocAllocator;
+        // Rust's heap (PostgreSQL memory: the backend's "PL/Rust" context, under
+        // plrust.max_memory) is the runtime's global allocator, shared by every library.
 
         #[no_mangle]
         pub unsafe extern "C-unwind" fn #init() {

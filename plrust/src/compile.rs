@@ -146,8 +146,14 @@ pub fn rustc_args(krate: &GeneratedCrate, toolchain: &Toolchain) -> Vec<OsString
     push(&format!("dependency={}", toolchain.target_deps.display()));
     push(&"-L");
     push(&format!("dependency={}", toolchain.host_deps.display()));
+    // The runtime, by path (rustc reads its .rmeta beside it); its own dependencies by
+    // search, in target_deps.
+    if let Some(dir) = toolchain.runtime.parent() {
+        push(&"-L");
+        push(&format!("dependency={}", dir.display()));
+    }
     push(&"--extern");
-    push(&format!("pgrx={}", toolchain.trusted_pgrx.display()));
+    push(&format!("pgrx={}", toolchain.runtime.display()));
     for dir in &krate.dependency_dirs {
         push(&"-L");
         push(&format!("dependency={}", dir.display()));

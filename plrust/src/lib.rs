@@ -44,6 +44,13 @@ pub extern "C-unwind" fn _PG_init() {
     memory::init();
     overflow::init();
     cache::register_callbacks();
+    // SAFETY: a flag PostgreSQL sets while it loads shared_preload_libraries, read on
+    // the process's only thread.
+    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        // Opened in the postmaster, the runtime is mapped in every backend it forks. A
+        // missing runtime is reported by the first call that needs it instead.
+        let _ = loader::open_runtime();
+    }
 }
 
 /// The call handler: runs a PL/Rust function.

@@ -21,18 +21,29 @@
 //!   loader hands back an already-loaded library when asked for a path it has seen.
 //! - The cache is used only if its directory is ours and private (see [`cache_dir`]): a
 //!   file in it is code this server runs.
+//! - The runtime (std and the trusted API, one Rust dylib every function library links
+//!   dynamically) is opened, by absolute path from the server's library directory, where
+//!   it is installed beside plrust.so (a standby without the toolchain has it too), before
+//!   the first function library and never closed: a library's `NEEDED libplrust_runtime.so` is then
+//!   satisfied by its soname, with no search path. It is opened with lazy binding, so a
+//!   backend resolves only the PostgreSQL functions it calls.
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+use libloading::os::unix::{Library, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW};
 use pgrx::pg_sys;
 
 use crate::codegen::{ENTRY_SYMBOL, INIT_SYMBOL};
 use crate::error::PlRustError;
 use crate::settings;
+
+/// The runtime's file in the server's library directory (`scripts/install.sh` puts it
+/// there). Its soname is `libplrust_runtime.so`, the name function libraries need.
+const RUNTIME_FILE: &str = "plrust_runtime.so";
 
 /// The entry point every function library exports.
 pub type EntryPoint = unsafe extern "C-unwind" fn(pg_sys::FunctionCallInfo) -> pg_sys::Datum;
@@ -178,7 +189,26 @@ fn load_private(object: &[u8], key: &str) -> Result<LoadedLibrary, PlRustError> 
     Ok(library)
 }
 
+/// Open this machine's runtime, once per process (a backend, or the postmaster when
+/// plrust is preloaded, whose backends then inherit it).
+pub fn open_runtime() -> Result<(), PlRustError> {
+    static RUNTIME: once_cell::sync::OnceCell<Library> = once_cell::sync::OnceCell::new();
+    RUNTIME
+        .get_or_try_init(|| {
+            // SAFETY: a NUL-terminated path PostgreSQL set at startup and never changes.
+            let libdir =
+                unsafe { std::ffi::CStr::from_ptr((&raw const pg_sys::pkglib_path).cast()) };
+            let path = Path::new(std::ffi::OsStr::from_bytes(libdir.to_bytes())).join(RUNTIME_FILE);
+            // SAFETY: setup's runtime for this server; its initialisers are std's and
+            // pgrx's, which do not touch the backend's state. Kept open for good.
+            unsafe { Library::open(Some(&path), RTLD_LAZY | RTLD_LOCAL) }
+                .map_err(|e| PlRustError::Load(format!("the PL/Rust runtime: {e}")))
+        })
+        .map(drop)
+}
+
 fn open(path: &Path) -> Result<LoadedLibrary, PlRustError> {
+    open_runtime()?;
     // SAFETY: the object was built by PL/Rust's compile stage for this server: its
     // initialisers are std's and pgrx's, which do not touch the backend's state.
     let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }

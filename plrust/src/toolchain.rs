@@ -8,8 +8,9 @@
 //! $PLRUST_HOME/toolchain/gcc-ld/ld.mold                    the linker, for gcc's -B
 //! $PLRUST_HOME/targets/<triple>.json                       target specs
 //! $PLRUST_HOME/sysroot/lib/rustlib/<triple>/lib/           postgrestd
-//! $PLRUST_HOME/closure/<triple>/libplrust_trusted_pgrx.rlib  the API bodies see
-//! $PLRUST_HOME/closure/<triple>/{target,host}/             its dependencies
+//! $PLRUST_HOME/closure/<triple>/runtime/libplrust_runtime.so  std and the API bodies
+//!                                                          see, one Rust dylib (+ .rmeta)
+//! $PLRUST_HOME/closure/<triple>/{target,host}/             its dependencies' rlibs
 //! $PLRUST_HOME/BUILD_ID                                    identity of all the above
 //! $PLRUST_HOME/dependencies/<triple>/<BUILD_ID>/<sha256>/  allowed crates, per allow-list
 //! ```
@@ -73,7 +74,9 @@ pub struct Toolchain {
     pub rustc: PathBuf,
     pub sysroot: PathBuf,
     pub target_spec: PathBuf,
-    pub trusted_pgrx: PathBuf,
+    /// The runtime every function library links dynamically: std and the trusted API
+    /// (bodies see it as `pgrx`). Its directory holds its `.rmeta` too.
+    pub runtime: PathBuf,
     pub target_deps: PathBuf,
     pub host_deps: PathBuf,
     /// The C compiler driver that links for this target: Debian's `<arch>-linux-gnu-gcc`,
@@ -112,7 +115,7 @@ impl Toolchain {
             rustc: home.join("toolchain/bin/rustc"),
             sysroot: home.join("sysroot"),
             target_spec: home.join("targets").join(format!("{target}.json")),
-            trusted_pgrx: closure.join("libplrust_trusted_pgrx.rlib"),
+            runtime: closure.join("runtime/libplrust_runtime.so"),
             target_deps: closure.join("target"),
             host_deps: closure.join("host"),
             linker: PathBuf::from(format!("/usr/bin/{arch}-linux-gnu-gcc")),
@@ -123,7 +126,7 @@ impl Toolchain {
             &tc.rustc,
             &tc.target_spec,
             &std_dir,
-            &tc.trusted_pgrx,
+            &tc.runtime,
             &tc.target_deps,
             &tc.linker,
             &tc.linker_dir.join("ld.mold"),

@@ -19,9 +19,10 @@
 //!   not the one it was made under, and for row-level security when the role differs.
 //!   Until a generic plan proves no costlier, each execution gets a custom plan for its
 //!   values, as one-shot execution does (`plan_cache_mode` applies as for PL/pgSQL).
-//! - The cache lives in the function's own library: each function has its own, as in
-//!   PL/pgSQL, bounded to [`CAPACITY`] texts; the least recently used plan is freed when a
-//!   new one needs the room.
+//! - The cache lives in the runtime, one per backend, and its keys name the function
+//!   running the text: each function has its own plans, as in PL/pgSQL, at most
+//!   [`CAPACITY`] texts in all; the least recently used plan is freed when a new one needs
+//!   the room.
 //! - A plan running in a call is never freed under it: the cache and every running
 //!   execution hold a reference, and the plan is freed when the last goes (a recursive
 //!   call through SQL may evict a plan an outer call is still running).
@@ -42,6 +43,8 @@ pub const CAPACITY: usize = 64;
 
 /// A text and the types of its arguments, and what is known of it.
 struct Entry {
+    /// The function that runs the text.
+    function: pg_sys::Oid,
     text: Box<[u8]>,
     types: Box<[pg_sys::Oid]>,
     /// `None`: the text is run one-shot.
@@ -113,7 +116,8 @@ pub(super) fn lookup(
     args: &[(pg_sys::Oid, Option<pg_sys::Datum>)],
 ) -> Result<Option<Rc<Plan>>> {
     let types = || args.iter().map(|(oid, _)| *oid);
-    let hash = key_hash(text, types());
+    let function = crate::__glue::call_function_oid();
+    let hash = key_hash(text, std::iter::once(function).chain(types()));
     let found = {
         let mut c = CACHE.borrow_mut();
         c.clock += 1;
@@ -121,9 +125,11 @@ pub(super) fn lookup(
         c.buckets
             .get_mut(&hash)
             .and_then(|bucket| {
-                bucket
-                    .iter_mut()
-                    .find(|e| &*e.text == text && e.types.iter().copied().eq(types()))
+                bucket.iter_mut().find(|e| {
+                    e.function == function
+                        && &*e.text == text
+                        && e.types.iter().copied().eq(types())
+                })
             })
             .map(|entry| {
                 entry.last_used = now;
@@ -148,6 +154,7 @@ pub(super) fn lookup(
     }
     let last_used = c.clock;
     let entry = Entry {
+        function,
         text: text.into(),
         types,
         plan: plan.clone(),

@@ -94,7 +94,7 @@ CREATE FUNCTION shown(x int) RETURNS int STRICT LANGUAGE plrust AS $$
 $$;
 SELECT file,
        CASE file
-         WHEN 'lib.rs' THEN contents LIKE '%plrust_entry%' AND contents LIKE '%global_allocator%'
+         WHEN 'lib.rs' THEN contents LIKE '%plrust_entry%' AND contents NOT LIKE '%global_allocator%'
          WHEN 'user.rs' THEN split_part(contents, E'\n', 2) = '    let y = x * 2;'
          WHEN 'rustc' THEN contents LIKE '%--target%postgres-linux-gnu.json%' AND contents LIKE '%--sysroot%'
        END AS as_expected

@@ -27,8 +27,8 @@ $$;
 SELECT lookup_too(7);
 SELECT plans FROM kept WHERE ident = 'SELECT v FROM kv WHERE k = $1';
 
--- Functions with the same signature and body run one shared library, and share its
--- plans.
+-- Functions with the same signature and body run one shared library, but each keeps its
+-- own plans (the cache is keyed by function).
 CREATE FUNCTION lookup_same(key int) RETURNS int STRICT LANGUAGE plrust AS $$
     Ok(Spi::get_one_with_args::<i32>("SELECT v FROM kv WHERE k = $1", &[key.into()])?)
 $$;
@@ -99,7 +99,7 @@ SELECT bad_syntax();
 \set VERBOSITY default
 
 -- Attack: a body running ever new query texts (values formatted into the text) to fill
--- the backend's memory with kept plans. A function keeps at most 64; the oldest go.
+-- the backend's memory with kept plans. A backend keeps at most 64; the oldest go.
 CREATE FUNCTION many_texts(n int) RETURNS bigint STRICT LANGUAGE plrust AS $$
     let mut sum = 0i64;
     for i in 0..n {

@@ -14,7 +14,7 @@ SELECT plrust.session_builds() AS builds_before \gset
 CREATE FUNCTION tgt_both(x int) RETURNS int STRICT LANGUAGE plrust AS $$ Ok(Some(x * 3)) $$;
 SELECT plrust.session_builds() - :builds_before AS builds;
 SELECT tgt_both(14);
-SELECT target, built, bytes > 50000 AS sized, build_ms > 0 AS timed
+SELECT target, built, bytes > 8000 AS sized, build_ms > 0 AS timed
 FROM plrust.functions WHERE function = 'tgt_both(int)'::regprocedure ORDER BY target;
 -- One key per target, each the key of what is compiled for it.
 SELECT count(DISTINCT key) AS keys FROM plrust.functions
