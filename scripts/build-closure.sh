@@ -83,8 +83,8 @@ if not found:
     sys.exit("build-closure: cargo reported no plrust_trusted_pgrx rlib")
 PY
 # The runtime: one Rust dylib of std and the trusted API, which every function library
-# of this target links against instead of statically (a library is then ~28 KiB, not
-# ~144). Its global allocator is the palloc one. Linked -Bsymbolic (its own symbols bound
+# of this target links against instead of statically (a one-line function's library is
+# then ~17 KB, not ~144 KiB). Its global allocator is the palloc one. Linked -Bsymbolic (its own symbols bound
 # at link time) and for lazy binding (partial RELRO, -z lazy): the loader opens it with
 # RTLD_LAZY before any function library, whose NEEDED it satisfies by soname.
 mkdir -p "$tmp/runtime"

@@ -221,7 +221,8 @@ fn aligned_start(raw: usize, align: usize) -> usize {
 }
 
 /// The global allocator of function libraries. Declared `#[global_allocator]` by the
-/// generated crate; only meaningful inside a backend where `plrust.so` is loaded.
+/// runtime they all link (`plrust-trusted-pgrx/runtime.rs`); only meaningful inside a
+/// backend where `plrust.so` is loaded.
 pub struct PallocAllocator;
 
 #[cfg(target_family = "postgres")]

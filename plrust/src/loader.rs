@@ -24,8 +24,8 @@
 //! - The runtime (std and the trusted API, one Rust dylib every function library links
 //!   dynamically) is opened, by absolute path from the server's library directory, where
 //!   it is installed beside plrust.so (a standby without the toolchain has it too), before
-//!   the first function library and never closed: a library's `NEEDED libplrust_runtime.so` is then
-//!   satisfied by its soname, with no search path. It is opened with lazy binding, so a
+//!   the first function library and never closed: a library's
+//!   `NEEDED libplrust_runtime.so` is then satisfied by its soname, with no search path. It is opened with lazy binding, so a
 //!   backend resolves only the PostgreSQL functions it calls.
 
 use std::fs;
@@ -198,8 +198,9 @@ pub fn open_runtime() -> Result<(), PlRustError> {
             // SAFETY: a NUL-terminated path PostgreSQL set at startup and never changes.
             let libdir =
                 unsafe { std::ffi::CStr::from_ptr((&raw const pg_sys::pkglib_path).cast()) };
-            let path = Path::new(std::ffi::OsStr::from_bytes(libdir.to_bytes())).join(RUNTIME_FILE);
-            // SAFETY: setup's runtime for this server; its initialisers are std's and
+            let libdir = Path::new(std::ffi::OsStr::from_bytes(libdir.to_bytes()));
+            let path = libdir.join(RUNTIME_FILE);
+            // SAFETY: the runtime scripts/install.sh installed with this plrust.so; its initialisers are std's and
             // pgrx's, which do not touch the backend's state. Kept open for good.
             unsafe { Library::open(Some(&path), RTLD_LAZY | RTLD_LOCAL) }
                 .map_err(|e| PlRustError::Load(format!("the PL/Rust runtime: {e}")))
