@@ -6,8 +6,9 @@
 #   1. CREATE FUNCTION latency: N distinct small bodies per language (p50, p95, max);
 #      for PL/Rust also the first CREATE in the fresh cluster, an already-built body, a
 #      body with an allow-listed dependency, a DO block and the same block again
-#   2. the first call in a fresh backend, per language (psql \timing, median of 10), and
-#      PL/Rust's again with plrust in shared_preload_libraries
+#   2. the first call in a fresh backend, per language (psql \timing, the median of
+#      FIRST_CALLS=20 rounds, each calling every language once), and PL/Rust's again with
+#      plrust in shared_preload_libraries
 #   3. per-call overhead (add_one over 2,000,000 rows) and the compute kernels: the
 #      median of REPS interleaved runs, ratios to native; every run's answer is compared
 #      across languages, and any difference fails the benchmark; all in one process
@@ -16,7 +17,8 @@
 #   5. the cost of the cancellation probes (scripts/bench-probes.sh, its own cluster)
 # PL/Rust bodies carry a per-run marker, so no artifact of an earlier run is reused.
 #
-#   scripts/bench.sh          (sets up first; SKIP_SETUP=1 to skip; REPS=5, N=20)
+#   scripts/bench.sh          (sets up first; SKIP_SETUP=1 to skip; REPS=5, N=20,
+#                              FIRST_CALLS=20)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -132,34 +134,38 @@ q -c "SET client_min_messages = warning" -f bench/peers.sql
 
 # 2. The first call in a fresh backend: a new connection runs one call, timed by psql
 # (the round trip, and loading the language's library and the function, included).
+# Rounds interleave the languages, so that the machine's drifts fall on all of them.
+FIRST_CALLS=${FIRST_CALLS:-20}
 echo
-echo "### First call in a fresh backend (psql \\timing, median of 10, ms)"
+echo "### First call in a fresh backend (psql \\timing, median of $FIRST_CALLS, ms)"
 echo
 header "" "SELECT 1" "${NAMES[@]}"
-first_call() { # the median over 10 fresh connections of one call of add_one_<lang>
+one_call() { # one fresh connection's one call of add_one_<lang>, in ms
   local call="SELECT add_one_$1(1)"; [ "$1" = baseline ] && call="SELECT 1"
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    q -c '\timing on' -c "$call" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
-  done | median
+  q -c '\timing on' -c "$call" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
 }
-row="| first call |"
-for lang in baseline "${LANGS[@]}"; do
-  row="$row $(printf '%.2f' "$(first_call "$lang")") |"
-done
-echo "$row"
+# first_calls <lang>...: one table cell per language, "" for a language not measured.
+first_calls() {
+  local times; times=$(mktemp)
+  for _ in $(seq "$FIRST_CALLS"); do
+    for lang in "$@"; do echo "$lang $(one_call "$lang")"; done
+  done > "$times"
+  for lang in baseline "${LANGS[@]}"; do
+    if grep -q "^$lang " "$times"; then
+      printf ' %.2f |' "$(awk -v l="$lang" '$1 == l {print $2}' "$times" | median)"
+    else
+      printf ' |'
+    fi
+  done
+  rm -f "$times"
+}
+echo "| first call |$(first_calls baseline "${LANGS[@]}")"
 # PL/Rust again with shared_preload_libraries = 'plrust' (which the original PL/Rust
-# requires): a new backend then has plrust.so loaded already. The server is restarted
-# with it for these calls only.
+# requires): a new backend then has plrust.so and the runtime loaded already. The server
+# is restarted with it for these calls only.
 restart() { sudo -u postgres "/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" -D "$DIR/data" restart -m fast -w >/dev/null; }
 q -c "ALTER SYSTEM SET shared_preload_libraries = 'plrust'"; restart
-row="| first call, plrust preloaded |"
-for lang in baseline "${LANGS[@]}"; do
-  case $lang in
-    baseline|plrust) row="$row $(printf '%.2f' "$(first_call "$lang")") |" ;;
-    *) row="$row |" ;;
-  esac
-done
-echo "$row"
+echo "| first call, plrust preloaded |$(first_calls baseline plrust)"
 q -c "ALTER SYSTEM RESET shared_preload_libraries"; restart
 
 # 3. Per-call overhead and compute: every kernel in every language, runs interleaved.
@@ -167,6 +173,10 @@ q -c "ALTER SYSTEM RESET shared_preload_libraries"; restart
 # PARALLEL SAFE and cost 1, so the planner gives its table scans a worker and none of the
 # others', and the ratio would measure the second core, not the code. Section 3b shows
 # PL/Rust and native in the same parallel plan.
+# The 2,000,000 rows come from generate_series in the select list, which streams them: in
+# FROM it would fill a tuplestore that spills past work_mem (4 MB) to a temporary file,
+# and that file's I/O (the bare query took 219 to 413 ms over five runs) buried the
+# 20 ns per call being measured.
 langs_sql=$(printf "'%s', " "${LANGS[@]}" | sed 's/, $//')
 q <<SQL
 SET max_parallel_workers_per_gather = 0;
@@ -175,8 +185,8 @@ DO \$\$
 DECLARE
   langs text[] := ARRAY[$langs_sql];
   workloads text[][] := ARRAY[
-    ['bare query (2,000,000 rows)', 'SELECT sum(x)::text FROM generate_series(1, 2000000) x'],
-    ['add_one(int), 2,000,000 calls', 'SELECT sum(add_one_%s(x))::text FROM generate_series(1, 2000000) x'],
+    ['bare query (2,000,000 rows)', 'SELECT sum(x)::text FROM (SELECT generate_series(1, 2000000) x) s'],
+    ['add_one(int), 2,000,000 calls', 'SELECT sum(add_one_%s(x))::text FROM (SELECT generate_series(1, 2000000) x) s'],
     ['fib(25), recursive', 'SELECT fib_%s(25)::text'],
     ['sum of float8[1000], 20,000 rows', 'SELECT round(sum(arr_sum_%s(a))::numeric, 3)::text FROM bench_arrays'],
     ['vowels in 200,000 texts', 'SELECT sum(vowels_%s(t))::text FROM bench_texts'],
