@@ -196,11 +196,10 @@ pub unsafe fn run(fn_oid: pg_sys::Oid, call: impl FnOnce() -> pg_sys::Datum) -> 
 /// runs: 0 when `body` returns, or the value of a `siglongjmp` to `landing`. `body` is
 /// taken out of its `ManuallyDrop` when it runs, and left there when it does not.
 ///
-/// cee-scape's `call_with_sigsetjmp` does the same, but zeroes the 200-byte buffer first
-/// on every call: 13 stores of the few dozen instructions a call of `add_one` costs
-/// PL/Rust (`perf annotate`, docs/benchmarks.md). `sigsetjmp` writes every field a
-/// `siglongjmp` reads, so the buffer is left uninitialised here. Other architectures keep
-/// cee-scape's.
+/// cee-scape's `call_with_sigsetjmp` does the same, but zeroes the 200-byte buffer first,
+/// 13 stores on every call (`perf annotate`, docs/benchmarks.md). `sigsetjmp` writes
+/// every field a `siglongjmp` reads, so the buffer is left uninitialised here. Other
+/// architectures keep cee-scape's.
 ///
 /// # Safety
 /// `body` must not unwind, and must own nothing with a destructor: a jump skips it.
@@ -212,9 +211,9 @@ where
 {
     // Called by the assembly below with the caller's closure, where the caller built it.
     // Moving it into this frame first made a call about 4 ns slower than cee-scape's
-    // (2,000,000 calls of add_one, interleaved A/B), where leaving it saves about 1.5 ns:
-    // likely the move's 16-byte store, read back as two 8-byte loads, which AMD's cores
-    // do not forward.
+    // (2,000,000 calls of add_one, interleaved A/B), where leaving it saves about 1.5 ns.
+    // The likely cause is the move's 16-byte store, read back as two 8-byte loads, not
+    // forwarded on this AMD EPYC (unverified: the VM exposes no hardware counters).
     extern "C" fn trampoline<F>(landing: *mut SigJmpBufFields, body: *mut ManuallyDrop<F>) -> c_int
     where
         F: FnOnce(*mut SigJmpBufFields) -> c_int,
