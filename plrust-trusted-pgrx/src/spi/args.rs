@@ -188,10 +188,7 @@ fn values(args: &Bound) -> (Vec<pg_sys::Datum>, Vec<std::ffi::c_char>) {
 
 /// Values and null flags for a prepared plan, after checking that there is one per
 /// parameter and that each fits its parameter's type.
-pub(super) fn for_plan(
-    args: &Bound,
-    plan: &Plan,
-) -> Result<(Vec<pg_sys::Datum>, Vec<std::ffi::c_char>)> {
+pub(super) fn for_plan(args: &Bound, plan: &Plan) -> Result<Values> {
     if args.len() != plan.types.len() {
         return Err(SpiError::PreparedStatementArgumentMismatch {
             expected: plan.types.len(),
@@ -207,7 +204,58 @@ pub(super) fn for_plan(
             });
         }
     }
-    Ok(values(args))
+    Ok(Values::of(args))
+}
+
+/// How many arguments fit in [`Values`] without allocating.
+const INLINE: usize = 8;
+
+/// The values and null flags of a plan's arguments, as `SPI_execute_plan` takes them: on
+/// the stack for up to [`INLINE`] arguments, since a kept plan's run otherwise allocates
+/// nothing else.
+pub(super) enum Values {
+    Inline {
+        values: [pg_sys::Datum; INLINE],
+        nulls: [std::ffi::c_char; INLINE],
+    },
+    Heap {
+        values: Vec<pg_sys::Datum>,
+        nulls: Vec<std::ffi::c_char>,
+    },
+}
+
+impl Values {
+    fn of(args: &Bound) -> Values {
+        if args.len() > INLINE {
+            let (values, nulls) = values(args);
+            return Values::Heap { values, nulls };
+        }
+        let mut values = [pg_sys::Datum::from(0usize); INLINE];
+        let mut nulls = [b'n' as std::ffi::c_char; INLINE];
+        for (i, (_, value)) in args.iter().enumerate() {
+            if let Some(datum) = value {
+                values[i] = *datum;
+                nulls[i] = b' ' as std::ffi::c_char;
+            }
+        }
+        Values::Inline { values, nulls }
+    }
+
+    /// The values, one per argument (for SPI, which takes them as `Datum *`).
+    pub(super) fn values(&mut self) -> *mut pg_sys::Datum {
+        match self {
+            Values::Inline { values, .. } => values.as_mut_ptr(),
+            Values::Heap { values, .. } => values.as_mut_ptr(),
+        }
+    }
+
+    /// The null flags, one per argument: `'n'` for NULL, `' '` otherwise.
+    pub(super) fn nulls(&self) -> *const std::ffi::c_char {
+        match self {
+            Values::Inline { nulls, .. } => nulls.as_ptr(),
+            Values::Heap { nulls, .. } => nulls.as_ptr(),
+        }
+    }
 }
 
 /// The arguments of a statement: `&[DatumWithOid]` (`&[]`, `&[42.into(), "x".into()]`),

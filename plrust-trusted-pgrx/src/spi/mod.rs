@@ -509,15 +509,15 @@ impl<'c> SpiClient<'c> {
                 }
             }
             Source::Plan(plan) => {
-                let (mut values, nulls) = for_plan(&args, plan)?;
+                let mut values = for_plan(&args, plan)?;
                 // SAFETY: FFI; plan is alive (borrowed from a statement of this
                 // connection, or kept); for_plan checked the values against its types.
                 unsafe {
                     pg_sys::SPI_tuptable = std::ptr::null_mut();
                     pg_sys::SPI_execute_plan(
                         plan.as_ptr(),
-                        values.as_mut_ptr(),
-                        nulls.as_ptr(),
+                        values.values(),
+                        values.nulls(),
                         self.conn.read_only,
                         limit,
                     )
@@ -589,14 +589,14 @@ impl<'c> SpiClient<'c> {
                 }
             }
             Source::Plan(plan) => {
-                let (mut values, nulls) = for_plan(&args, plan)?;
+                let mut values = for_plan(&args, plan)?;
                 // SAFETY: as in execute().
                 unsafe {
                     pg_sys::SPI_cursor_open(
                         std::ptr::null(),
                         plan.as_ptr(),
-                        values.as_mut_ptr(),
-                        nulls.as_ptr(),
+                        values.values(),
+                        values.nulls(),
                         self.conn.read_only,
                     )
                 }

@@ -28,8 +28,10 @@
 //!   call through SQL may evict a plan an outer call is still running).
 //! - The cache is never dropped at backend exit (a static has no destructor): freeing
 //!   plans while the backend shuts down would be work at best.
-//! - A hit costs a hash of the text and its types (word at a time, not SipHash: the texts
-//!   are the function's own, there is no one to flood it) and one comparison.
+//! - A hit on the text the last lookup found (a function running one statement per call)
+//!   costs one comparison of the text, the types and the function. Any other hit costs a
+//!   hash of the text and its types (word at a time, not SipHash: the texts are the
+//!   function's own, there is no one to flood it) and one comparison.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -45,8 +47,8 @@ pub const CAPACITY: usize = 64;
 struct Entry {
     /// The function that runs the text.
     function: pg_sys::Oid,
-    text: Box<[u8]>,
-    types: Box<[pg_sys::Oid]>,
+    text: Rc<[u8]>,
+    types: Rc<[pg_sys::Oid]>,
     /// `None`: the text is run one-shot.
     plan: Option<Rc<Plan>>,
     last_used: u64,
@@ -57,12 +59,37 @@ struct Cache {
     buckets: HashMap<u64, Vec<Entry>, BuildHasherDefault<KeyHashed>>,
     len: usize,
     clock: u64,
+    /// The entry of the last lookup, found again without hashing: a function running
+    /// one statement per call looks up the same text every time. Its `last_used` is
+    /// brought up to date when another text is looked up (before any eviction).
+    recent: Option<Recent>,
+}
+
+/// A copy of an entry's key (sharing its text), its hash, and its plan.
+struct Recent {
+    function: pg_sys::Oid,
+    text: Rc<[u8]>,
+    types: Rc<[pg_sys::Oid]>,
+    hash: u64,
+    plan: Option<Rc<Plan>>,
+}
+
+impl Recent {
+    fn is(
+        &self,
+        function: pg_sys::Oid,
+        text: &[u8],
+        types: impl Iterator<Item = pg_sys::Oid>,
+    ) -> bool {
+        self.function == function && *self.text == *text && self.types.iter().copied().eq(types)
+    }
 }
 
 static CACHE: BackendLocal<RefCell<Cache>> = BackendLocal::new(RefCell::new(Cache {
     buckets: HashMap::with_hasher(BuildHasherDefault::new()),
     len: 0,
     clock: 0,
+    recent: None,
 }));
 
 /// The hash of a text and its argument types: FxHash's word-at-a-time mixing, with
@@ -117,12 +144,22 @@ pub(super) fn lookup(
 ) -> Result<Option<Rc<Plan>>> {
     let types = || args.iter().map(|(oid, _)| *oid);
     let function = crate::__glue::call_function_oid();
+    {
+        let c = CACHE.borrow();
+        if let Some(recent) = &c.recent {
+            if recent.is(function, text, types()) {
+                return Ok(recent.plan.clone());
+            }
+        }
+    }
     let hash = key_hash(text, std::iter::once(function).chain(types()));
     let found = {
         let mut c = CACHE.borrow_mut();
+        c.forget_recent();
         c.clock += 1;
         let now = c.clock;
-        c.buckets
+        let found = c
+            .buckets
             .get_mut(&hash)
             .and_then(|bucket| {
                 bucket.iter_mut().find(|e| {
@@ -133,8 +170,19 @@ pub(super) fn lookup(
             })
             .map(|entry| {
                 entry.last_used = now;
-                entry.plan.clone()
-            })
+                Recent {
+                    function,
+                    text: entry.text.clone(),
+                    types: entry.types.clone(),
+                    hash,
+                    plan: entry.plan.clone(),
+                }
+            });
+        found.map(|recent| {
+            let plan = recent.plan.clone();
+            c.recent = Some(recent);
+            plan
+        })
     };
     if let Some(plan) = found {
         return Ok(plan);
@@ -142,30 +190,57 @@ pub(super) fn lookup(
     // Not known: prepare it if it is worth keeping (outside the cache's borrow: a
     // query may call this function again through SQL).
     let c_text = CString::new(text).map_err(|_| SpiError::NulByte)?;
-    let types: Box<[pg_sys::Oid]> = types().collect();
+    let types: Rc<[pg_sys::Oid]> = types().collect();
     let plan = if looks_plannable(text) {
         prepare_kept(&c_text, &types)?.map(Rc::new)
     } else {
         None
     };
     let mut c = CACHE.borrow_mut();
+    // A call the statement's preparation made through SQL may have looked up texts too.
+    c.forget_recent();
     if c.len >= CAPACITY {
         c.evict_oldest();
     }
     let last_used = c.clock;
+    let text: Rc<[u8]> = text.into();
     let entry = Entry {
         function,
-        text: text.into(),
-        types,
+        text: text.clone(),
+        types: types.clone(),
         plan: plan.clone(),
         last_used,
     };
     c.buckets.entry(hash).or_default().push(entry);
     c.len += 1;
+    c.recent = Some(Recent {
+        function,
+        text,
+        types,
+        hash,
+        plan: plan.clone(),
+    });
     Ok(plan)
 }
 
 impl Cache {
+    /// Stop finding the recent entry without hashing, marking it used now (its hits
+    /// did not): before another text is looked up, and so before any eviction, which
+    /// must not leave `recent` holding a plan the cache no longer has.
+    fn forget_recent(&mut self) {
+        if let Some(recent) = self.recent.take() {
+            self.clock += 1;
+            let now = self.clock;
+            if let Some(entry) = self.buckets.get_mut(&recent.hash).and_then(|bucket| {
+                bucket
+                    .iter_mut()
+                    .find(|e| Rc::ptr_eq(&e.text, &recent.text) && e.function == recent.function)
+            }) {
+                entry.last_used = now;
+            }
+        }
+    }
+
     fn evict_oldest(&mut self) {
         let oldest = self
             .buckets

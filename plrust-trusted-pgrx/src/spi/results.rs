@@ -103,10 +103,33 @@ impl<'c> SpiTupleTable<'c> {
 
     /// Column `ordinal` (from 1) of the current row.
     pub fn get<T: FromSql<'c>>(&self, ordinal: usize) -> Result<Option<T>> {
-        match self.get_heap_tuple()? {
-            Some(row) => row.get(ordinal),
-            None => Err(SpiError::InvalidPosition),
-        }
+        // Only the one column is read (`get_one` on every call of a lookup): building the
+        // whole row would read every column and allocate for them.
+        let (table, index) = match self.table {
+            Some(table) if self.size > 0 => {
+                if self.current < 0 || self.current as usize >= self.size {
+                    return Err(SpiError::InvalidPosition);
+                }
+                (table, self.current as usize)
+            }
+            _ => return Err(SpiError::InvalidPosition),
+        };
+        // SAFETY: the table is alive (the connection is); index < size = numvals; the
+        // tuple and the table's descriptor describe each other.
+        let entry = unsafe {
+            let table = table.as_ref();
+            let natts = (*table.tupdesc).natts as usize;
+            if ordinal == 0 || ordinal > natts {
+                return Err(SpiError::ColumnOutOfRange(ordinal));
+            }
+            column(
+                table.tupdesc,
+                *table.vals.add(index),
+                ordinal - 1,
+                self.conn,
+            )
+        };
+        entry.value()
     }
 
     /// The named column of the current row.
@@ -196,6 +219,35 @@ fn column_number(tupdesc: pg_sys::TupleDesc, name: &str) -> Result<usize> {
     }
 }
 
+/// Column `i` (from 0) of a row.
+///
+/// # Safety
+/// `tupdesc` and `tuple` are alive as long as `conn`, and describe each other;
+/// `i < natts`.
+unsafe fn column<'c>(
+    tupdesc: pg_sys::TupleDesc,
+    tuple: pg_sys::HeapTuple,
+    i: usize,
+    conn: Conn<'c>,
+) -> SpiHeapTupleDataEntry<'c> {
+    let mut is_null = false;
+    // SAFETY: per the caller. The value and its type are read as SPI_getbinval and
+    // SPI_gettypeid read them, but inline: pgrx's heap_getattr calls PostgreSQL only for
+    // a column past a NULL or a variable-length one (each call into PostgreSQL goes
+    // through pgrx's error boundary, a sigsetjmp).
+    let (datum, oid) = unsafe {
+        (
+            pg_sys::heap_getattr(tuple, i as i32 + 1, tupdesc, &mut is_null),
+            (*(*tupdesc).attrs.as_ptr().add(i)).atttypid,
+        )
+    };
+    SpiHeapTupleDataEntry {
+        datum: (!is_null).then_some(datum),
+        oid,
+        conn,
+    }
+}
+
 /// One row of a result.
 pub struct SpiHeapTupleData<'c> {
     tupdesc: NonNull<pg_sys::TupleDescData>,
@@ -212,22 +264,9 @@ impl<'c> SpiHeapTupleData<'c> {
     ) -> SpiHeapTupleData<'c> {
         // SAFETY: per the caller.
         let natts = unsafe { (*tupdesc).natts };
-        let entries = (1..=natts)
-            .map(|i| {
-                let mut is_null = false;
-                // SAFETY: per the caller; i is in range.
-                let (datum, oid) = unsafe {
-                    (
-                        pg_sys::SPI_getbinval(tuple, tupdesc, i, &mut is_null),
-                        pg_sys::SPI_gettypeid(tupdesc, i),
-                    )
-                };
-                SpiHeapTupleDataEntry {
-                    datum: (!is_null).then_some(datum),
-                    oid,
-                    conn,
-                }
-            })
+        let entries = (0..natts.max(0) as usize)
+            // SAFETY: per the caller; i is in range.
+            .map(|i| unsafe { column(tupdesc, tuple, i, conn) })
             .collect();
         SpiHeapTupleData {
             tupdesc: NonNull::new(tupdesc).expect("a row has a descriptor"),
@@ -383,6 +422,11 @@ mod read {
         oid: pg_sys::Oid,
         memory: pg_sys::MemoryContext,
     ) -> Result<Option<T>> {
+        if fixed_size(oid) {
+            // Nothing to detoast, so nothing for a scratch context to catch: making and
+            // deleting one was a third of the PostgreSQL calls of an `i32` lookup.
+            return borrowed(datum, oid, memory);
+        }
         let scratch = Scratch::new(memory);
         let value = {
             // SAFETY: the scratch context, deleted only after this guard is dropped.
@@ -392,6 +436,34 @@ mod read {
         };
         drop(scratch);
         value
+    }
+
+    /// Is a value of type `oid` fixed-size, never toasted: a built-in type whose
+    /// conversion to Rust copies the value out and allocates nothing?
+    #[inline]
+    fn fixed_size(oid: pg_sys::Oid) -> bool {
+        use pg_sys::BuiltinOid::*;
+        [
+            BOOLOID,
+            CHAROID,
+            INT2OID,
+            INT4OID,
+            INT8OID,
+            FLOAT4OID,
+            FLOAT8OID,
+            OIDOID,
+            DATEOID,
+            TIMEOID,
+            TIMESTAMPOID,
+            TIMESTAMPTZOID,
+            TIMETZOID,
+            INTERVALOID,
+            UUIDOID,
+            POINTOID,
+            BOXOID,
+        ]
+        .iter()
+        .any(|fixed| fixed.value() == oid)
     }
 }
 

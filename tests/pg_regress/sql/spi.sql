@@ -39,6 +39,31 @@ CREATE FUNCTION spi_values() RETURNS text LANGUAGE plrust AS $$
 $$;
 SELECT spi_values();
 
+-- Columns after a NULL and after variable-length ones (read from the row's bytes, not
+-- at a cached offset), one at a time and as a row; a compressed text, detoasted to be
+-- read; fixed-size columns read as another type are errors.
+CREATE TABLE spi.wide (a int, b text, c int8, d date, e float8, f text, g bool);
+ALTER TABLE spi.wide ALTER COLUMN f SET STORAGE MAIN;
+INSERT INTO spi.wide VALUES (1, NULL, 3, NULL, 2.5, repeat('ab', 100000), true);
+SELECT pg_column_compression(f) IS NOT NULL AS compressed FROM spi.wide;
+CREATE FUNCTION spi_wide() RETURNS text LANGUAGE plrust AS $$
+    let one = Spi::connect(|c| {
+        let t = c.select("SELECT * FROM spi.wide", None, None)?.first();
+        Ok::<_, spi::Error>(format!("{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            t.get::<i32>(1)?, t.get::<String>(2)?, t.get::<i64>(3)?, t.get::<Date>(4)?,
+            t.get::<f64>(5)?, t.get::<String>(6)?.map(|f| f.len()), t.get::<bool>(7)?))
+    })?;
+    let row = Spi::connect(|c| {
+        let row = c.select("SELECT * FROM spi.wide", None, None)?.first().get_heap_tuple()?.unwrap();
+        Ok::<_, spi::Error>(format!("{:?} {:?} {:?} {:?} {}", row.get::<i32>(1)?,
+            row.get::<i64>(3)?, row.get::<f64>(5)?, row.get::<bool>(7)?, row.columns()))
+    })?;
+    let wrong = Spi::get_one::<String>("SELECT a FROM spi.wide").unwrap_err();
+    let other = Spi::get_one::<bool>("SELECT a FROM spi.wide").unwrap_err();
+    Ok(Some(format!("{one} | {row} | {wrong} | {other}")))
+$$;
+SELECT spi_wide();
+
 -- Bound arguments: as values with their Rust type (`&[x.into()]`), and in the original
 -- PL/Rust's form (`Some(vec![(PgOid, Option<Datum>)])`). NULLs included.
 CREATE FUNCTION spi_args(a int, b text) RETURNS text LANGUAGE plrust AS $$

@@ -43,6 +43,14 @@ $$;
 SELECT lookup_big(8), lookup_big(9);
 SELECT plans FROM kept WHERE ident = 'SELECT v FROM kv WHERE k = $1';
 
+-- Calls taking turns row by row (three functions, one text, two argument types) each
+-- find their own plan: the entry of the last lookup, which a lookup tries before
+-- hashing, is only ever the same function's same text with the same types.
+SELECT sum(lookup(g % 100 + 1)), sum(lookup_same(g % 100 + 1)), sum(lookup_big(g % 100 + 1)),
+       sum(lookup_too(g % 100 + 1))
+    FROM generate_series(1, 300) g;
+SELECT plans FROM kept WHERE ident = 'SELECT v FROM kv WHERE k = $1';
+
 -- The table is dropped and made again: the kept plan is planned again, not run against
 -- the relation that is gone.
 DROP TABLE kv;
