@@ -536,8 +536,19 @@ pub mod __glue {
     #[inline(always)]
     pub fn probe_entry() {
         if interrupt_pending() || stack::beyond_limit() {
-            entry_slow_path();
+            entry_slow_path_local::<()>();
         }
+    }
+
+    /// The entry probe's way to its slow path. Generic, so that it is instantiated in
+    /// the function library itself: the probe then makes a direct call. A call to the
+    /// runtime goes through the GOT, and in a recursive function LLVM keeps that address
+    /// in a callee-saved register, which every call then saves and restores.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::extra_unused_type_parameters)] // the parameter is the point (above)
+    fn entry_slow_path_local<T>() {
+        entry_slow_path();
     }
 
     #[cold]
