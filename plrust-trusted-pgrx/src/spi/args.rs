@@ -164,8 +164,60 @@ impl<T: IntoDatum> IntoDatum for Option<T> {
     }
 }
 
-/// A statement's arguments, made into datums: each one's SQL type and value (`None`: NULL).
-type Bound = Vec<(pg_sys::Oid, Option<pg_sys::Datum>)>;
+/// One argument made a datum: its SQL type and value (`None`: NULL).
+type BoundArg = (pg_sys::Oid, Option<pg_sys::Datum>);
+
+/// A statement's arguments, made into datums: on the stack for up to [`INLINE`] of them
+/// (a statement run on every call then allocates nothing for its arguments).
+pub struct Bound {
+    len: usize,
+    inline: [BoundArg; INLINE],
+    more: Vec<BoundArg>,
+}
+
+impl Bound {
+    fn new() -> Bound {
+        Bound {
+            len: 0,
+            inline: [(pg_sys::Oid::INVALID, None); INLINE],
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, arg: BoundArg) {
+        if self.len < INLINE {
+            self.inline[self.len] = arg;
+        } else {
+            if self.len == INLINE {
+                self.more.extend_from_slice(&self.inline);
+            }
+            self.more.push(arg);
+        }
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Bound {
+    type Target = [BoundArg];
+
+    fn deref(&self) -> &[BoundArg] {
+        if self.len <= INLINE {
+            &self.inline[..self.len]
+        } else {
+            &self.more
+        }
+    }
+}
+
+impl FromIterator<BoundArg> for Bound {
+    fn from_iter<I: IntoIterator<Item = BoundArg>>(iter: I) -> Bound {
+        let mut bound = Bound::new();
+        for arg in iter {
+            bound.push(arg);
+        }
+        bound
+    }
+}
 
 /// Types, values and null flags for a statement given as text: the parameters take the
 /// arguments' types.
@@ -207,7 +259,7 @@ pub(super) fn for_plan(args: &Bound, plan: &Plan) -> Result<Values> {
     Ok(Values::of(args))
 }
 
-/// How many arguments fit in [`Values`] without allocating.
+/// How many arguments fit in [`Bound`] and [`Values`] without allocating.
 const INLINE: usize = 8;
 
 /// The values and null flags of a plan's arguments, as `SPI_execute_plan` takes them: on
@@ -288,7 +340,7 @@ impl<'a> private::Args for Vec<DatumWithOid<'a>> {
 impl<'a> SpiArgs for Vec<DatumWithOid<'a>> {}
 impl private::Args for Option<Vec<(PgOid, Option<Datum>)>> {
     fn bind(self) -> Result<Bound> {
-        let mut bound = Vec::new();
+        let mut bound = Bound::new();
         for (i, (declared, value)) in self.unwrap_or_default().into_iter().enumerate() {
             let declared = declared.value();
             if let Some(value) = &value {
@@ -306,3 +358,42 @@ impl private::Args for Option<Vec<(PgOid, Option<Datum>)>> {
     }
 }
 impl SpiArgs for Option<Vec<(PgOid, Option<Datum>)>> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(i: u32) -> BoundArg {
+        (
+            pg_sys::Oid::from(i),
+            (!i.is_multiple_of(3)).then(|| pg_sys::Datum::from(i as usize)),
+        )
+    }
+
+    #[test]
+    fn bound_arguments_keep_their_order_on_the_stack_and_past_it() {
+        for n in [0, 1, INLINE - 1, INLINE, INLINE + 1, 3 * INLINE] {
+            let expected: Vec<BoundArg> = (0..n as u32).map(arg).collect();
+            let bound: Bound = (0..n as u32).map(arg).collect();
+            assert_eq!(bound.len(), n);
+            assert!(bound.iter().eq(expected.iter()), "{n} arguments");
+        }
+    }
+
+    #[test]
+    fn plan_values_flag_nulls_as_spi_expects() {
+        for n in [0, 2, INLINE, INLINE + 2] {
+            let bound: Bound = (0..n as u32).map(arg).collect();
+            let mut values = Values::of(&bound);
+            let (values, nulls) = (values.values(), values.nulls());
+            for (i, (_, value)) in bound.iter().enumerate() {
+                // SAFETY: both arrays hold one element per argument.
+                let (v, null) = unsafe { (*values.add(i), *nulls.add(i) as u8) };
+                match value {
+                    Some(d) => assert_eq!((v, null), (*d, b' ')),
+                    None => assert_eq!(null, b'n'),
+                }
+            }
+        }
+    }
+}

@@ -337,7 +337,7 @@ impl Conn<'_> {
 
     /// Ready to run a statement ([`ready`](Self::ready)), with `args` made datums in
     /// the connection's memory, which frees them.
-    fn bind(&self, args: impl SpiArgs) -> Result<Vec<(pg_sys::Oid, Option<pg_sys::Datum>)>> {
+    fn bind(&self, args: impl SpiArgs) -> Result<args::Bound> {
         self.ready()?;
         // SAFETY: the connection's memory, alive while the connection is.
         let _in = unsafe { crate::memory::InContext::enter(self.memory) };
@@ -736,7 +736,7 @@ mod private {
     /// Arguments as SPI takes them: each value's type, and the value (made in the
     /// current memory context, which the caller makes the connection's) or NULL.
     pub trait Args {
-        fn bind(self) -> Result<Vec<(pg_sys::Oid, Option<pg_sys::Datum>)>>;
+        fn bind(self) -> Result<super::args::Bound>;
     }
 
     pub trait Types {

@@ -135,5 +135,16 @@ SELECT recurse(3);
 SELECT recurse(3);
 SELECT plans FROM kept WHERE ident = 'SELECT recurse($1) + 1';
 
+-- Up to 8 arguments are bound on the stack, more on the heap; NULLs among them either way.
+CREATE FUNCTION many_args(n int) RETURNS text STRICT LANGUAGE plrust AS $$
+    let a: Vec<Option<i32>> = (1..=n).map(|i| (i % 4 != 0).then_some(i)).collect();
+    let params: Vec<String> = (1..=n).map(|i| format!("coalesce(${i}, 0)")).collect();
+    let query = format!("SELECT format('%s %s', {}, num_nulls({}))", params.join(" + "),
+        (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "));
+    let args: Vec<DatumWithOid> = a.iter().map(|v| (*v).into()).collect();
+    Ok(Spi::get_one_with_args::<String>(&query, args)?)
+$$;
+SELECT n, many_args(n), many_args(n) FROM unnest(ARRAY[1, 7, 8, 9, 20]) n;
+
 RESET search_path;
 DROP SCHEMA spi_plan_cache, pc_a, pc_b CASCADE;
