@@ -164,150 +164,139 @@ impl<T: IntoDatum> IntoDatum for Option<T> {
     }
 }
 
-/// One argument made a datum: its SQL type and value (`None`: NULL).
-type BoundArg = (pg_sys::Oid, Option<pg_sys::Datum>);
+/// How many arguments [`Bound`] holds without allocating.
+const INLINE: usize = 8;
 
-/// A statement's arguments, made into datums: on the stack for up to [`INLINE`] of them
-/// (a statement run on every call then allocates nothing for its arguments).
+/// A statement's arguments made datums, kept as the three arrays SPI takes (each
+/// argument's type, value, and null flag: `'n'` for NULL, `' '` otherwise). On the stack
+/// for up to [`INLINE`] arguments: a statement run on every call allocates nothing for
+/// them.
 pub struct Bound {
     len: usize,
-    inline: [BoundArg; INLINE],
-    more: Vec<BoundArg>,
+    types: Spill<pg_sys::Oid>,
+    values: Spill<pg_sys::Datum>,
+    nulls: Spill<std::ffi::c_char>,
+}
+
+/// One of [`Bound`]'s arrays: inline, moved to the heap when it outgrows [`INLINE`].
+struct Spill<T> {
+    inline: [T; INLINE],
+    heap: Vec<T>,
+}
+
+impl<T: Copy> Spill<T> {
+    fn new(fill: T) -> Spill<T> {
+        Spill {
+            inline: [fill; INLINE],
+            heap: Vec::new(),
+        }
+    }
+
+    /// Append `value` to the `len` elements there are.
+    fn push(&mut self, len: usize, value: T) {
+        if len < INLINE {
+            self.inline[len] = value;
+        } else {
+            if len == INLINE {
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(value);
+        }
+    }
+
+    fn as_mut_slice(&mut self, len: usize) -> &mut [T] {
+        if len <= INLINE {
+            &mut self.inline[..len]
+        } else {
+            &mut self.heap
+        }
+    }
+
+    fn as_slice(&self, len: usize) -> &[T] {
+        if len <= INLINE {
+            &self.inline[..len]
+        } else {
+            &self.heap
+        }
+    }
 }
 
 impl Bound {
     fn new() -> Bound {
         Bound {
             len: 0,
-            inline: [(pg_sys::Oid::INVALID, None); INLINE],
-            more: Vec::new(),
+            types: Spill::new(pg_sys::Oid::INVALID),
+            values: Spill::new(pg_sys::Datum::from(0usize)),
+            nulls: Spill::new(b'n' as std::ffi::c_char),
         }
     }
 
-    fn push(&mut self, arg: BoundArg) {
-        if self.len < INLINE {
-            self.inline[self.len] = arg;
-        } else {
-            if self.len == INLINE {
-                self.more.extend_from_slice(&self.inline);
-            }
-            self.more.push(arg);
-        }
+    fn push(&mut self, oid: pg_sys::Oid, value: Option<pg_sys::Datum>) {
+        self.types.push(self.len, oid);
+        let (datum, null) = match value {
+            Some(datum) => (datum, b' '),
+            None => (pg_sys::Datum::from(0usize), b'n'),
+        };
+        self.values.push(self.len, datum);
+        self.nulls.push(self.len, null as std::ffi::c_char);
         self.len += 1;
     }
-}
 
-impl std::ops::Deref for Bound {
-    type Target = [BoundArg];
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
 
-    fn deref(&self) -> &[BoundArg] {
-        if self.len <= INLINE {
-            &self.inline[..self.len]
-        } else {
-            &self.more
-        }
+    /// Each argument's type.
+    pub(super) fn types(&self) -> &[pg_sys::Oid] {
+        self.types.as_slice(self.len)
+    }
+
+    /// The types, values and null flags, as SPI takes them (arrays of [`len`](Self::len)
+    /// elements, alive as long as this value).
+    pub(super) fn for_spi(
+        &mut self,
+    ) -> (
+        *mut pg_sys::Oid,
+        *mut pg_sys::Datum,
+        *const std::ffi::c_char,
+    ) {
+        (
+            self.types.as_mut_slice(self.len).as_mut_ptr(),
+            self.values.as_mut_slice(self.len).as_mut_ptr(),
+            self.nulls.as_slice(self.len).as_ptr(),
+        )
     }
 }
 
-impl FromIterator<BoundArg> for Bound {
-    fn from_iter<I: IntoIterator<Item = BoundArg>>(iter: I) -> Bound {
+impl FromIterator<(pg_sys::Oid, Option<pg_sys::Datum>)> for Bound {
+    fn from_iter<I: IntoIterator<Item = (pg_sys::Oid, Option<pg_sys::Datum>)>>(iter: I) -> Bound {
         let mut bound = Bound::new();
-        for arg in iter {
-            bound.push(arg);
+        for (oid, value) in iter {
+            bound.push(oid, value);
         }
         bound
     }
 }
 
-/// Types, values and null flags for a statement given as text: the parameters take the
-/// arguments' types.
-pub(super) fn unzip_with_types(
-    args: &Bound,
-) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Datum>, Vec<std::ffi::c_char>) {
-    let types = args.iter().map(|(oid, _)| *oid).collect();
-    let (values, nulls) = values(args);
-    (types, values, nulls)
-}
-
-fn values(args: &Bound) -> (Vec<pg_sys::Datum>, Vec<std::ffi::c_char>) {
-    args.iter()
-        .map(|(_, value)| match value {
-            Some(datum) => (*datum, b' ' as std::ffi::c_char),
-            None => (pg_sys::Datum::from(0usize), b'n' as std::ffi::c_char),
-        })
-        .unzip()
-}
-
-/// Values and null flags for a prepared plan, after checking that there is one per
-/// parameter and that each fits its parameter's type.
-pub(super) fn for_plan(args: &Bound, plan: &Plan) -> Result<Values> {
+/// Check `args` against a prepared plan: one per parameter, each fitting its
+/// parameter's type.
+pub(super) fn check_for_plan(args: &Bound, plan: &Plan) -> Result<()> {
     if args.len() != plan.types.len() {
         return Err(SpiError::PreparedStatementArgumentMismatch {
             expected: plan.types.len(),
             got: args.len(),
         });
     }
-    for (i, ((oid, _), &expected)) in args.iter().zip(&plan.types).enumerate() {
-        if !fits(*oid, expected) {
+    for (i, (&oid, &expected)) in args.types().iter().zip(&plan.types).enumerate() {
+        if !fits(oid, expected) {
             return Err(SpiError::ArgumentType {
                 position: i + 1,
                 expected: type_name(expected),
-                got: type_name(*oid),
+                got: type_name(oid),
             });
         }
     }
-    Ok(Values::of(args))
-}
-
-/// How many arguments fit in [`Bound`] and [`Values`] without allocating.
-const INLINE: usize = 8;
-
-/// The values and null flags of a plan's arguments, as `SPI_execute_plan` takes them: on
-/// the stack for up to [`INLINE`] arguments, since a kept plan's run otherwise allocates
-/// nothing else.
-pub(super) enum Values {
-    Inline {
-        values: [pg_sys::Datum; INLINE],
-        nulls: [std::ffi::c_char; INLINE],
-    },
-    Heap {
-        values: Vec<pg_sys::Datum>,
-        nulls: Vec<std::ffi::c_char>,
-    },
-}
-
-impl Values {
-    fn of(args: &Bound) -> Values {
-        if args.len() > INLINE {
-            let (values, nulls) = values(args);
-            return Values::Heap { values, nulls };
-        }
-        let mut values = [pg_sys::Datum::from(0usize); INLINE];
-        let mut nulls = [b'n' as std::ffi::c_char; INLINE];
-        for (i, (_, value)) in args.iter().enumerate() {
-            if let Some(datum) = value {
-                values[i] = *datum;
-                nulls[i] = b' ' as std::ffi::c_char;
-            }
-        }
-        Values::Inline { values, nulls }
-    }
-
-    /// The values, one per argument (for SPI, which takes them as `Datum *`).
-    pub(super) fn values(&mut self) -> *mut pg_sys::Datum {
-        match self {
-            Values::Inline { values, .. } => values.as_mut_ptr(),
-            Values::Heap { values, .. } => values.as_mut_ptr(),
-        }
-    }
-
-    /// The null flags, one per argument: `'n'` for NULL, `' '` otherwise.
-    pub(super) fn nulls(&self) -> *const std::ffi::c_char {
-        match self {
-            Values::Inline { nulls, .. } => nulls.as_ptr(),
-            Values::Heap { nulls, .. } => nulls.as_ptr(),
-        }
-    }
+    Ok(())
 }
 
 /// The arguments of a statement: `&[DatumWithOid]` (`&[]`, `&[42.into(), "x".into()]`),
@@ -352,7 +341,7 @@ impl private::Args for Option<Vec<(PgOid, Option<Datum>)>> {
                     });
                 }
             }
-            bound.push((declared, value.and_then(|v| v.value.datum())));
+            bound.push(declared, value.and_then(|v| v.value.datum()));
         }
         Ok(bound)
     }
@@ -363,7 +352,7 @@ impl SpiArgs for Option<Vec<(PgOid, Option<Datum>)>> {}
 mod tests {
     use super::*;
 
-    fn arg(i: u32) -> BoundArg {
+    fn arg(i: u32) -> (pg_sys::Oid, Option<pg_sys::Datum>) {
         (
             pg_sys::Oid::from(i),
             (!i.is_multiple_of(3)).then(|| pg_sys::Datum::from(i as usize)),
@@ -373,22 +362,18 @@ mod tests {
     #[test]
     fn bound_arguments_keep_their_order_on_the_stack_and_past_it() {
         for n in [0, 1, INLINE - 1, INLINE, INLINE + 1, 3 * INLINE] {
-            let expected: Vec<BoundArg> = (0..n as u32).map(arg).collect();
-            let bound: Bound = (0..n as u32).map(arg).collect();
+            let expected: Vec<_> = (0..n as u32).map(arg).collect();
+            let mut bound: Bound = (0..n as u32).map(arg).collect();
             assert_eq!(bound.len(), n);
-            assert!(bound.iter().eq(expected.iter()), "{n} arguments");
-        }
-    }
-
-    #[test]
-    fn plan_values_flag_nulls_as_spi_expects() {
-        for n in [0, 2, INLINE, INLINE + 2] {
-            let bound: Bound = (0..n as u32).map(arg).collect();
-            let mut values = Values::of(&bound);
-            let (values, nulls) = (values.values(), values.nulls());
-            for (i, (_, value)) in bound.iter().enumerate() {
-                // SAFETY: both arrays hold one element per argument.
-                let (v, null) = unsafe { (*values.add(i), *nulls.add(i) as u8) };
+            assert!(
+                bound.types().iter().eq(expected.iter().map(|(oid, _)| oid)),
+                "{n} arguments"
+            );
+            let (types, values, nulls) = bound.for_spi();
+            for (i, (oid, value)) in expected.iter().enumerate() {
+                // SAFETY: each array holds one element per argument.
+                let (t, v, null) = unsafe { (*types.add(i), *values.add(i), *nulls.add(i) as u8) };
+                assert_eq!(t, *oid);
                 match value {
                     Some(d) => assert_eq!((v, null), (*d, b' ')),
                     None => assert_eq!(null, b'n'),

@@ -95,7 +95,7 @@ pub use cursor::SpiCursor;
 pub use query::{OwnedPreparedStatement, ParamTypes, PreparableQuery, PreparedStatement, Query};
 pub use results::{FromSql, Owned, SpiHeapTupleData, SpiHeapTupleDataEntry, SpiTupleTable};
 
-use args::{for_plan, unzip_with_types};
+use args::check_for_plan;
 use query::Plan;
 
 /// What SPI operations return.
@@ -475,13 +475,13 @@ impl<'c> SpiClient<'c> {
         limit: Option<i64>,
         args: impl SpiArgs,
     ) -> Result<SpiTupleTable<'c>> {
-        let args = self.conn.bind(args)?;
+        let mut args = self.conn.bind(args)?;
         let limit = limit.unwrap_or(0).max(0);
         let source = query.source()?;
         // A text worth keeping runs as its kept plan (see plan_cache), held for the
         // execution: a nested call evicting it does not free it under us.
         let kept = match source.text_bytes() {
-            Some(text) => plan_cache::lookup(text, &args)?,
+            Some(text) => plan_cache::lookup(text, args.types())?,
             None => None,
         };
         let source = match &kept {
@@ -491,7 +491,7 @@ impl<'c> SpiClient<'c> {
         let status = match source {
             Source::Str(_) | Source::Text(_) => {
                 let text = source.c_text()?;
-                let (mut types, mut values, nulls) = unzip_with_types(&args);
+                let (types, values, nulls) = args.for_spi();
                 // SAFETY: FFI with arrays of args.len() elements that outlive the call;
                 // each value is of its type (bind() made it from a Rust value of that
                 // type). No stale result is mistaken for this one's.
@@ -500,24 +500,25 @@ impl<'c> SpiClient<'c> {
                     pg_sys::SPI_execute_with_args(
                         text.as_ptr(),
                         args.len() as i32,
-                        types.as_mut_ptr(),
-                        values.as_mut_ptr(),
-                        nulls.as_ptr(),
+                        types,
+                        values,
+                        nulls,
                         self.conn.read_only,
                         limit,
                     )
                 }
             }
             Source::Plan(plan) => {
-                let mut values = for_plan(&args, plan)?;
+                check_for_plan(&args, plan)?;
+                let (_, values, nulls) = args.for_spi();
                 // SAFETY: FFI; plan is alive (borrowed from a statement of this
-                // connection, or kept); for_plan checked the values against its types.
+                // connection, or kept); the values were checked against its types.
                 unsafe {
                     pg_sys::SPI_tuptable = std::ptr::null_mut();
                     pg_sys::SPI_execute_plan(
                         plan.as_ptr(),
-                        values.values(),
-                        values.nulls(),
+                        values,
+                        nulls,
                         self.conn.read_only,
                         limit,
                     )
@@ -567,12 +568,12 @@ impl<'c> SpiClient<'c> {
         query: Q,
         args: impl SpiArgs,
     ) -> Result<SpiCursor<'c>> {
-        let args = self.conn.bind(args)?;
+        let mut args = self.conn.bind(args)?;
         let source = query.source()?;
         let portal = match source {
             Source::Str(_) | Source::Text(_) => {
                 let text = source.c_text()?;
-                let (mut types, mut values, nulls) = unzip_with_types(&args);
+                let (types, values, nulls) = args.for_spi();
                 // SAFETY: as in execute(); PostgreSQL names the cursor, and raises an
                 // ERROR (a panic here) rather than return null.
                 unsafe {
@@ -580,23 +581,24 @@ impl<'c> SpiClient<'c> {
                         std::ptr::null(),
                         text.as_ptr(),
                         args.len() as i32,
-                        types.as_mut_ptr(),
-                        values.as_mut_ptr(),
-                        nulls.as_ptr(),
+                        types,
+                        values,
+                        nulls,
                         self.conn.read_only,
                         0,
                     )
                 }
             }
             Source::Plan(plan) => {
-                let mut values = for_plan(&args, plan)?;
+                check_for_plan(&args, plan)?;
+                let (_, values, nulls) = args.for_spi();
                 // SAFETY: as in execute().
                 unsafe {
                     pg_sys::SPI_cursor_open(
                         std::ptr::null(),
                         plan.as_ptr(),
-                        values.values(),
-                        values.nulls(),
+                        values,
+                        nulls,
                         self.conn.read_only,
                     )
                 }

@@ -75,13 +75,8 @@ struct Recent {
 }
 
 impl Recent {
-    fn is(
-        &self,
-        function: pg_sys::Oid,
-        text: &[u8],
-        types: impl Iterator<Item = pg_sys::Oid>,
-    ) -> bool {
-        self.function == function && *self.text == *text && self.types.iter().copied().eq(types)
+    fn is(&self, function: pg_sys::Oid, text: &[u8], types: &[pg_sys::Oid]) -> bool {
+        self.function == function && *self.text == *text && *self.types == *types
     }
 }
 
@@ -134,25 +129,21 @@ impl Hasher for KeyHashed {
     }
 }
 
-/// The kept plan for `text` run with `args` (their types), prepared now if it is the
+/// The kept plan for `text` run with arguments of `types`, prepared now if it is the
 /// text's first run; `None` when the text runs one-shot. Raises the query's ERROR (a
 /// panic) if it does not parse or analyse; `NulByte` for a text with a NUL inside. A hit
 /// allocates nothing.
-pub(super) fn lookup(
-    text: &[u8],
-    args: &[(pg_sys::Oid, Option<pg_sys::Datum>)],
-) -> Result<Option<Rc<Plan>>> {
-    let types = || args.iter().map(|(oid, _)| *oid);
+pub(super) fn lookup(text: &[u8], types: &[pg_sys::Oid]) -> Result<Option<Rc<Plan>>> {
     let function = crate::__glue::call_function_oid();
     {
         let c = CACHE.borrow();
         if let Some(recent) = &c.recent {
-            if recent.is(function, text, types()) {
+            if recent.is(function, text, types) {
                 return Ok(recent.plan.clone());
             }
         }
     }
-    let hash = key_hash(text, std::iter::once(function).chain(types()));
+    let hash = key_hash(text, std::iter::once(function).chain(types.iter().copied()));
     let found = {
         let mut c = CACHE.borrow_mut();
         c.forget_recent();
@@ -162,11 +153,9 @@ pub(super) fn lookup(
             .buckets
             .get_mut(&hash)
             .and_then(|bucket| {
-                bucket.iter_mut().find(|e| {
-                    e.function == function
-                        && &*e.text == text
-                        && e.types.iter().copied().eq(types())
-                })
+                bucket
+                    .iter_mut()
+                    .find(|e| e.function == function && &*e.text == text && *e.types == *types)
             })
             .map(|entry| {
                 entry.last_used = now;
@@ -190,7 +179,7 @@ pub(super) fn lookup(
     // Not known: prepare it if it is worth keeping (outside the cache's borrow: a
     // query may call this function again through SQL).
     let c_text = CString::new(text).map_err(|_| SpiError::NulByte)?;
-    let types: Rc<[pg_sys::Oid]> = types().collect();
+    let types: Rc<[pg_sys::Oid]> = types.into();
     let plan = if looks_plannable(text) {
         prepare_kept(&c_text, &types)?.map(Rc::new)
     } else {

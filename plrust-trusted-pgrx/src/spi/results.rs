@@ -80,6 +80,11 @@ impl<'c> SpiTupleTable<'c> {
 
     /// The current row.
     pub fn get_heap_tuple(&self) -> Result<Option<SpiHeapTupleData<'c>>> {
+        Ok(self.current()?.map(|(table, index)| self.row(table, index)))
+    }
+
+    /// The table and the index of the current row; `None` when there are no rows.
+    fn current(&self) -> Result<Option<(NonNull<pg_sys::SPITupleTable>, usize)>> {
         match self.table {
             None => Ok(None),
             Some(_) if self.size == 0 => Ok(None),
@@ -87,7 +92,7 @@ impl<'c> SpiTupleTable<'c> {
                 if self.current < 0 || self.current as usize >= self.size {
                     return Err(SpiError::InvalidPosition);
                 }
-                Ok(Some(self.row(table, self.current as usize)))
+                Ok(Some((table, self.current as usize)))
             }
         }
     }
@@ -105,15 +110,7 @@ impl<'c> SpiTupleTable<'c> {
     pub fn get<T: FromSql<'c>>(&self, ordinal: usize) -> Result<Option<T>> {
         // Only the one column is read (`get_one` on every call of a lookup): building the
         // whole row would read every column and allocate for them.
-        let (table, index) = match self.table {
-            Some(table) if self.size > 0 => {
-                if self.current < 0 || self.current as usize >= self.size {
-                    return Err(SpiError::InvalidPosition);
-                }
-                (table, self.current as usize)
-            }
-            _ => return Err(SpiError::InvalidPosition),
-        };
+        let (table, index) = self.current()?.ok_or(SpiError::InvalidPosition)?;
         // SAFETY: the table is alive (the connection is); index < size = numvals; the
         // tuple and the table's descriptor describe each other.
         let entry = unsafe {
